@@ -1,0 +1,29 @@
+import { parseConfig, validateConfig, configKey } from '../detr/spec.js';
+import { loadSupernet, sha256 } from '../detr/supernet.js';
+import { exportSubnetToFile } from '../export/export-subnet.js';
+import { parse, requireString } from './args.js';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('export', argv, {
+    supernet: { type: 'string' },
+    config: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    exits: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write('usage: snc export --supernet DIR|PRESET [--config "res=384,patch=16,windows=2,layers=2,queries=300"] --out model.onnx [--exits] [--json]\n  --exits   also output boxes_<l>/logits_<l> for every decoder depth\n');
+    return 0;
+  }
+  const out = requireString('export', values.out, 'out', 'the ONNX file to write');
+  const net = loadSupernet(requireString('export', values.supernet, 'supernet', 'a supernet folder or a preset name'));
+  const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default);
+  const t0 = performance.now();
+  const bytes = exportSubnetToFile(net, config, out, { exits: values.exits === true });
+  const ms = performance.now() - t0;
+  const result = { out, config: configKey(config), bytes: bytes.length, sha256: sha256(bytes), exportMs: Math.round(ms) };
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stdout.write(`wrote ${out} (${(bytes.length / 1e6).toFixed(1)} MB, ${result.config}) in ${(ms / 1000).toFixed(2)} s\n`);
+  return 0;
+}

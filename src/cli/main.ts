@@ -1,0 +1,41 @@
+import { SncError, choices } from '../errors.js';
+
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+/** Subcommands, each in its own module, loaded on use. */
+const COMMANDS: Record<string, Command> = {
+  info: { summary: 'knob grid, subnet count, parameters and FLOPs of a supernet', load: () => import('./info.js') },
+  export: { summary: 'write one subnet as an ONNX model', load: () => import('./export.js') },
+};
+
+export function registerCommand(name: string, c: Command): void {
+  COMMANDS[name] = c;
+}
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return ['usage: snc <command> [options]', '', 'commands:', ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`), '', 'snc <command> --help shows its options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('snc 0.1.0\n');
+    return 0;
+  }
+  try {
+    const cmd = COMMANDS[name];
+    if (!cmd) throw new SncError(`unknown command '${name}'; valid commands are ${choices(Object.keys(COMMANDS))}`);
+    return await (await cmd.load()).run(rest);
+  } catch (e) {
+    if (e instanceof SncError) {
+      process.stderr.write(`snc: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

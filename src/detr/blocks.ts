@@ -1,0 +1,261 @@
+/**
+ * The supernet's building blocks, each a function from input values to output values on a
+ * GraphBuilder. The same functions build a whole subnet and each block alone (the latency
+ * profiler times blocks), so a block's cost in the LUT is the cost of the code that ships.
+ *
+ * Export-time folding (exact up to float rounding): the attention scale into the query
+ * projection, layer-scale gammas into the preceding projection, the 2/P offset factor into
+ * sampling_offsets, and the Q/K and offset/weight projections merged into one MatMul each.
+ */
+import type { GraphBuilder, Value } from '../export/builder.js';
+import * as op from '../export/ops.js';
+import { f32, type Tensor } from '../export/tensor.js';
+import { resizePatchKernel, resizePosTable } from './resize.js';
+import type { Architecture, SubnetConfig } from './spec.js';
+import type { Weights } from './weights.js';
+
+/** Shapes a block needs to know besides its inputs. */
+export interface Geometry {
+  res: number;
+  patch: number;
+  /** Patch grid side G = res / patch. */
+  grid: number;
+  windows: number;
+  /** Tokens N = G * G. */
+  tokens: number;
+  queries: number;
+  layers: number;
+}
+
+export function geometry(c: SubnetConfig): Geometry {
+  const grid = c.resolution / c.patch;
+  return { res: c.resolution, patch: c.patch, grid, windows: c.windows, tokens: grid * grid, queries: c.queries, layers: c.layers };
+}
+
+function scaleRows(t: Tensor, rows: [number, number], s: number | Float32Array): Tensor {
+  const dims = t.dims;
+  const cols = dims.length === 2 ? dims[1] : 1;
+  const data = Float32Array.from(t.data as Float32Array);
+  for (let r = rows[0]; r < rows[1]; r++) {
+    const f = typeof s === 'number' ? s : s[r];
+    for (let c = 0; c < cols; c++) data[r * cols + c] *= f;
+  }
+  return f32(dims, data);
+}
+
+const catRows = (ts: Tensor[]): Tensor => {
+  const cols = ts[0].dims.length === 2 ? ts[0].dims[1] : undefined;
+  const rows = ts.reduce((s, t) => s + t.dims[0], 0);
+  const data = new Float32Array(ts.reduce((s, t) => s + t.data.length, 0));
+  let o = 0;
+  for (const t of ts) {
+    data.set(t.data as Float32Array, o);
+    o += t.data.length;
+  }
+  return f32(cols === undefined ? [rows] : [rows, cols], data);
+};
+
+/** Token order inside the backbone: window-major, so windowed attention is a plain reshape. */
+function windowPermutation(grid: number, windows: number): Int32Array {
+  const g = grid / windows;
+  const perm = new Int32Array(grid * grid);
+  let k = 0;
+  for (let wy = 0; wy < windows; wy++)
+    for (let wx = 0; wx < windows; wx++)
+      for (let y = 0; y < g; y++) for (let x = 0; x < g; x++) perm[k++] = (wy * g + y) * grid + (wx * g + x);
+  return perm;
+}
+
+/** image [B,3,R,R] -> tokens [B,N,C] in window-major order, position table added. */
+export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, image: Value): Value {
+  const { width: C, inChannels, storedPatch, posGrid } = a.backbone;
+  const B = image.shape[0];
+  const { patch: p, grid: G, windows: nw, tokens: N } = geo;
+  const kernelName = p === storedPatch ? 'backbone.patch_embed.weight' : `backbone.patch_embed.weight@patch${p}`;
+  const kernel = g.hasInitializer(kernelName)
+    ? g.initializer(kernelName, w.get('backbone.patch_embed.weight'))
+    : g.initializer(kernelName, f32([C, inChannels, p, p], resizePatchKernel(w.get('backbone.patch_embed.weight').data as Float32Array, C, inChannels, storedPatch, p)));
+  const conv = g.op('Conv', [image, kernel, g.initializer('backbone.patch_embed.bias', w.get('backbone.patch_embed.bias'))], [B, C, G, G], {
+    kernel_shape: [p, p],
+    strides: [p, p],
+  });
+  let tokens: Value;
+  if (nw === 1) tokens = op.transpose(g, op.reshape(g, conv, [B, C, N]), [0, 2, 1]);
+  else {
+    const gs = G / nw;
+    tokens = op.reshape(g, op.transpose(g, op.reshape(g, conv, [B, C, nw, gs, nw, gs]), [0, 2, 4, 3, 5, 1]), [B, N, C]);
+  }
+  const posName = `backbone.pos_embed@grid${G}w${nw}`;
+  let pos: Value;
+  if (g.hasInitializer(posName)) pos = g.initializer(posName, w.get('backbone.pos_embed'));
+  else {
+    const table = resizePosTable(w.get('backbone.pos_embed').data as Float32Array, C, posGrid, G);
+    const perm = windowPermutation(G, nw);
+    const permuted = new Float32Array(N * C);
+    for (let i = 0; i < N; i++) permuted.set(table.subarray(perm[i] * C, perm[i] * C + C), i * C);
+    pos = g.initializer(posName, f32([1, N, C], permuted));
+  }
+  return op.add(g, tokens, pos);
+}
+
+/** Multi-head attention core: q [B,n,H*Dh] (already scaled), k, v -> [B,n,H*Dh]. */
+function attention(g: GraphBuilder, q: Value, k: Value, v: Value, heads: number): Value {
+  const [B, n, W] = q.shape;
+  const dh = W / heads;
+  const qh = op.transpose(g, op.reshape(g, q, [B, n, heads, dh]), [0, 2, 1, 3]);
+  const kh = op.transpose(g, op.reshape(g, k, [B, n, heads, dh]), [0, 2, 3, 1]);
+  const vh = op.transpose(g, op.reshape(g, v, [B, n, heads, dh]), [0, 2, 1, 3]);
+  const p = op.softmax(g, op.matmul(g, qh, kh), -1);
+  return op.reshape(g, op.transpose(g, op.matmul(g, p, vh), [0, 2, 1, 3]), [B, n, W]);
+}
+
+/** Pre-norm ViT block i on tokens [B,N,C]; windowed unless the block is global. */
+export function vitBlock(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, i: number, x: Value): Value {
+  const { width: C, heads, eps } = a.backbone;
+  const pre = `backbone.blocks.${i}`;
+  const [B, N] = x.shape;
+  const windowed = geo.windows > 1 && !a.backbone.globalBlocks.includes(i);
+  const nwin = windowed ? geo.windows * geo.windows : 1;
+  let h = op.layerNorm(g, x, w.get(`${pre}.norm1.weight`), w.get(`${pre}.norm1.bias`), eps, `${pre}.norm1`);
+  if (windowed) h = op.reshape(g, h, [B * nwin, N / nwin, C]);
+  const scale = 1 / Math.sqrt(C / heads);
+  const qkvW = scaleRows(w.get(`${pre}.attn.qkv.weight`), [0, C], scale);
+  const qkvB = scaleRows(w.get(`${pre}.attn.qkv.bias`), [0, C], scale);
+  const qkv = op.linear(g, h, qkvW, qkvB, `${pre}.attn.qkv`);
+  const [q, k, v] = op.split(g, qkv, -1, [C, C, C]);
+  let o = attention(g, q, k, v, heads);
+  if (windowed) o = op.reshape(g, o, [B, N, C]);
+  const gamma1 = w.get(`${pre}.ls1.gamma`).data as Float32Array;
+  o = op.linear(g, o, scaleRows(w.get(`${pre}.attn.proj.weight`), [0, C], gamma1), scaleRows(w.get(`${pre}.attn.proj.bias`), [0, C], gamma1), `${pre}.attn.proj`);
+  x = op.add(g, x, o);
+  h = op.layerNorm(g, x, w.get(`${pre}.norm2.weight`), w.get(`${pre}.norm2.bias`), eps, `${pre}.norm2`);
+  h = op.gelu(g, op.linear(g, h, w.get(`${pre}.mlp.fc1.weight`), w.get(`${pre}.mlp.fc1.bias`), `${pre}.mlp.fc1`));
+  const gamma2 = w.get(`${pre}.ls2.gamma`).data as Float32Array;
+  h = op.linear(g, h, scaleRows(w.get(`${pre}.mlp.fc2.weight`), [0, C], gamma2), scaleRows(w.get(`${pre}.mlp.fc2.bias`), [0, C], gamma2), `${pre}.mlp.fc2`);
+  return op.add(g, x, h);
+}
+
+/** Tapped tokens [B,N,C] x T -> memory [B,N,D] in row-major spatial order. */
+export function projector(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, taps: Value[]): Value {
+  const normed = taps.map((t) => op.layerNorm(g, t, w.get('backbone.norm.weight'), w.get('backbone.norm.bias'), a.backbone.eps, 'backbone.norm'));
+  let m = op.linear(g, op.concat(g, normed, -1), w.get('projector.linear.weight'), w.get('projector.linear.bias'), 'projector.linear');
+  m = op.layerNorm(g, m, w.get('projector.norm.weight'), w.get('projector.norm.bias'), a.decoder.eps, 'projector.norm');
+  const { windows: nw, grid: G } = geo;
+  if (nw === 1) return m;
+  const [B, N, D] = m.shape;
+  const gs = G / nw;
+  return op.reshape(g, op.transpose(g, op.reshape(g, m, [B, nw, nw, gs, gs, D]), [0, 1, 3, 2, 4, 5]), [B, N, D]);
+}
+
+function mlp(g: GraphBuilder, w: Weights, name: string, x: Value, layers: number): Value {
+  for (let i = 0; i < layers; i++) {
+    x = op.linear(g, x, w.get(`${name}.layers.${i}.weight`), w.get(`${name}.layers.${i}.bias`), `${name}.layers.${i}`);
+    if (i + 1 < layers) x = op.relu(g, x);
+  }
+  return x;
+}
+
+function anchorLogits(grid: number, size: number): Tensor {
+  const data = new Float32Array(grid * grid * 4);
+  const lg = (v: number) => Math.log(v / (1 - v));
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      const o = (y * grid + x) * 4;
+      data[o] = lg((x + 0.5) / grid);
+      data[o + 1] = lg((y + 0.5) / grid);
+      data[o + 2] = lg(size);
+      data[o + 3] = lg(size);
+    }
+  return f32([1, grid * grid, 4], data);
+}
+
+/**
+ * Two-stage query selection: every token proposes a box and class logits; the top-Q by best
+ * class logit become the reference boxes. memory [B,N,D] -> ref [B,Q,4], logits [B,Q,K].
+ * Batch 1: the selected indices gather along the token axis.
+ */
+export function twoStage(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, memory: Value): { ref: Value; logits: Value } {
+  const [B, N] = memory.shape;
+  const K = a.numClasses;
+  const Q = geo.queries;
+  let enc = op.linear(g, memory, w.get('two_stage.enc_output.weight'), w.get('two_stage.enc_output.bias'), 'two_stage.enc_output');
+  enc = op.layerNorm(g, enc, w.get('two_stage.enc_output_norm.weight'), w.get('two_stage.enc_output_norm.bias'), a.decoder.eps, 'two_stage.enc_output_norm');
+  const logits = op.linear(g, enc, w.get('two_stage.class_head.weight'), w.get('two_stage.class_head.bias'), 'two_stage.class_head');
+  const delta = mlp(g, w, 'two_stage.bbox_head', enc, 3);
+  const boxes = op.sigmoid(g, op.add(g, delta, g.initializer(`two_stage.anchors@grid${geo.grid}`, anchorLogits(geo.grid, a.anchorSize))));
+  const score = g.op('ReduceMax', [logits], [B, N], { axes: [-1], keepdims: 0 });
+  const [, idx] = g.opMulti('TopK', [score, g.ints([Q])], [[B, Q], [B, Q]], { axis: -1, largest: 1, sorted: 1 }, { dtype: ['float32', 'int64'] });
+  const flat = op.reshape(g, idx, [Q]);
+  const ref = g.op('Gather', [boxes, flat], [B, Q, 4], { axis: 1 });
+  const sel = g.op('Gather', [logits, flat], [B, Q, K], { axis: 1 });
+  return { ref, logits: sel };
+}
+
+/** The content queries of layer 0: the first Q learned query embeddings, [1,Q,D]. */
+export function queryContent(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry): Value {
+  const D = a.decoder.width;
+  const all = w.get('query_feat.weight').data as Float32Array;
+  return g.initializer(`query_feat.weight@q${geo.queries}`, f32([1, geo.queries, D], all.slice(0, geo.queries * D)));
+}
+
+/**
+ * Decoder layer l: self-attention, deformable cross-attention (GridSample), feed-forward,
+ * then box refinement with the shared box head. tgt [B,Q,D], ref [B,Q,4], memory [B,N,D].
+ */
+export function decoderLayer(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, l: number, tgt: Value, ref: Value, memory: Value): { tgt: Value; ref: Value } {
+  const { width: D, heads: H, points: P, eps } = a.decoder;
+  const pre = `decoder.layers.${l}`;
+  const [B, Q] = tgt.shape;
+  const dh = D / H;
+  const pos = mlp(g, w, 'decoder.ref_point_head', ref, 2);
+
+  // self-attention: q = k = tgt + pos, v = tgt
+  const qk = op.add(g, tgt, pos);
+  const scale = 1 / Math.sqrt(dh);
+  const qkW = catRows([scaleRows(w.get(`${pre}.self_attn.q_proj.weight`), [0, D], scale), w.get(`${pre}.self_attn.k_proj.weight`)]);
+  const qkB = catRows([scaleRows(w.get(`${pre}.self_attn.q_proj.bias`), [0, D], scale), w.get(`${pre}.self_attn.k_proj.bias`)]);
+  const [q, k] = op.split(g, op.linear(g, qk, qkW, qkB, `${pre}.self_attn.qk_proj`), -1, [D, D]);
+  const v = op.linear(g, tgt, w.get(`${pre}.self_attn.v_proj.weight`), w.get(`${pre}.self_attn.v_proj.bias`), `${pre}.self_attn.v_proj`);
+  let sa = attention(g, q, k, v, H);
+  sa = op.linear(g, sa, w.get(`${pre}.self_attn.out_proj.weight`), w.get(`${pre}.self_attn.out_proj.bias`), `${pre}.self_attn.out_proj`);
+  tgt = op.layerNorm(g, op.add(g, tgt, sa), w.get(`${pre}.norm1.weight`), w.get(`${pre}.norm1.bias`), eps, `${pre}.norm1`);
+
+  // deformable cross-attention, one feature level
+  const query = op.add(g, tgt, pos);
+  const nOff = H * P * 2;
+  const offW = scaleRows(w.get(`${pre}.cross_attn.sampling_offsets.weight`), [0, nOff], 1 / P);
+  const offB = scaleRows(w.get(`${pre}.cross_attn.sampling_offsets.bias`), [0, nOff], 1 / P);
+  const proj = op.linear(g, query, catRows([offW, w.get(`${pre}.cross_attn.attention_weights.weight`)]), catRows([offB, w.get(`${pre}.cross_attn.attention_weights.bias`)]), `${pre}.cross_attn.offsets_weights`);
+  const [off, awRaw] = op.split(g, proj, -1, [nOff, H * P]);
+  const aw = op.softmax(g, op.reshape(g, awRaw, [B, Q, H, P]), -1);
+  const G = geo.grid;
+  const value = op.linear(g, memory, w.get(`${pre}.cross_attn.value_proj.weight`), w.get(`${pre}.cross_attn.value_proj.bias`), `${pre}.cross_attn.value_proj`);
+  const vmap = op.reshape(g, op.transpose(g, op.reshape(g, value, [B, G, G, H, dh]), [0, 3, 4, 1, 2]), [B * H, dh, G, G]);
+  // grid = 2 * (xy + off / P * wh * 0.5) - 1 = (2 xy - 1) + (off / P) * wh
+  const [xy, wh] = op.split(g, ref, -1, [2, 2]);
+  const centre = op.reshape(g, op.sub(g, op.mul(g, xy, g.scalar(2)), g.scalar(1)), [B, Q, 1, 2]);
+  const size = op.reshape(g, wh, [B, Q, 1, 2]);
+  const grid = op.add(g, centre, op.mul(g, op.reshape(g, off, [B, Q, H * P, 2]), size));
+  const gridH = op.reshape(g, op.transpose(g, op.reshape(g, grid, [B, Q, H, P, 2]), [0, 2, 1, 3, 4]), [B * H, Q, P, 2]);
+  const sampled = g.op('GridSample', [vmap, gridH], [B * H, dh, Q, P], { align_corners: 0, mode: 'bilinear', padding_mode: 'zeros' });
+  const awH = op.reshape(g, op.transpose(g, aw, [0, 2, 1, 3]), [B * H, 1, Q, P]);
+  const summed = g.op('ReduceSum', [op.mul(g, sampled, awH), g.ints([3])], [B * H, dh, Q], { keepdims: 0 });
+  let ca = op.transpose(g, op.reshape(g, summed, [B, D, Q]), [0, 2, 1]);
+  ca = op.linear(g, ca, w.get(`${pre}.cross_attn.output_proj.weight`), w.get(`${pre}.cross_attn.output_proj.bias`), `${pre}.cross_attn.output_proj`);
+  tgt = op.layerNorm(g, op.add(g, tgt, ca), w.get(`${pre}.norm2.weight`), w.get(`${pre}.norm2.bias`), eps, `${pre}.norm2`);
+
+  // feed-forward
+  let f = op.relu(g, op.linear(g, tgt, w.get(`${pre}.ffn.fc1.weight`), w.get(`${pre}.ffn.fc1.bias`), `${pre}.ffn.fc1`));
+  f = op.linear(g, f, w.get(`${pre}.ffn.fc2.weight`), w.get(`${pre}.ffn.fc2.bias`), `${pre}.ffn.fc2`);
+  tgt = op.layerNorm(g, op.add(g, tgt, f), w.get(`${pre}.norm3.weight`), w.get(`${pre}.norm3.bias`), eps, `${pre}.norm3`);
+
+  // box refinement with the shared head
+  const delta = mlp(g, w, 'decoder.bbox_head', tgt, 3);
+  const newRef = op.sigmoid(g, op.add(g, delta, op.inverseSigmoid(g, ref)));
+  return { tgt, ref: newRef };
+}
+
+/** The shared class head: tgt [B,Q,D] -> logits [B,Q,K]. */
+export function classHead(g: GraphBuilder, w: Weights, tgt: Value): Value {
+  return op.linear(g, tgt, w.get('decoder.class_head.weight'), w.get('decoder.class_head.bias'), 'decoder.class_head');
+}

@@ -1,0 +1,201 @@
+/**
+ * A subnet as a plan of blocks. Each block names the values it reads and writes; the whole
+ * model runs every block in order on one GraphBuilder, and any block can be emitted alone as
+ * a model whose inputs are exactly the values it reads.
+ */
+import { GraphBuilder, type Value } from '../export/builder.js';
+import type { Model } from '../export/graph.js';
+import * as blocks from './blocks.js';
+import type { Supernet } from './supernet.js';
+import { configKey, validateConfig, type SubnetConfig } from './spec.js';
+
+export const OPSET = 17;
+export const SNC_VERSION = '0.1.0';
+
+export type BlockKind = 'patch_embed' | 'vit_block' | 'projector' | 'two_stage' | 'decoder_layer' | 'class_head';
+
+export interface BlockIO {
+  name: string;
+  shape: number[];
+}
+
+export interface Block {
+  /** Name in the model: 'backbone.blocks.3', 'decoder.layers.0', ... */
+  name: string;
+  kind: BlockKind;
+  /**
+   * Everything that decides the block's cost: the LUT key. Blocks with equal keys cost the
+   * same (same op graph, same shapes, different weights).
+   */
+  key: string;
+  inputs: BlockIO[];
+  outputs: BlockIO[];
+  /** Builds the block; returns its outputs in the order of `outputs`. */
+  build(g: GraphBuilder, inputs: Value[]): Value[];
+}
+
+export interface BuildOptions {
+  /** Add every decoder depth's boxes and logits as outputs boxes_<l>, logits_<l> (multi-exit evaluation). */
+  exits?: boolean;
+  /** Expose these intermediate values (block output names, see planSubnet) as extra outputs. */
+  extraOutputs?: string[];
+}
+
+/** The blocks of one subnet, in execution order. */
+export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
+  validateConfig(net.spec.knobs, config);
+  const a = net.spec.architecture;
+  const w = net.weights;
+  const geo = blocks.geometry(config);
+  const B = 1;
+  const { width: C, depth, globalBlocks, tapBlocks } = a.backbone;
+  const { width: D } = a.decoder;
+  const K = a.numClasses;
+  const { tokens: N, queries: Q, res: R } = geo;
+  const plan: Block[] = [];
+  const arch = `C${C}`;
+  plan.push({
+    name: 'backbone.patch_embed',
+    kind: 'patch_embed',
+    key: `patch_embed:${arch},res=${R},patch=${geo.patch},windows=${geo.windows}`,
+    inputs: [{ name: 'image', shape: [B, a.backbone.inChannels, R, R] }],
+    outputs: [{ name: 'tokens.0', shape: [B, N, C] }],
+    build: (g, [image]) => [blocks.patchEmbed(g, a, w, geo, image)],
+  });
+  for (let i = 0; i < depth; i++) {
+    const windowed = geo.windows > 1 && !globalBlocks.includes(i);
+    plan.push({
+      name: `backbone.blocks.${i}`,
+      kind: 'vit_block',
+      key: `vit_block:${arch},tokens=${N},windows=${windowed ? geo.windows : 1}`,
+      inputs: [{ name: `tokens.${i}`, shape: [B, N, C] }],
+      outputs: [{ name: `tokens.${i + 1}`, shape: [B, N, C] }],
+      build: (g, [x]) => [blocks.vitBlock(g, a, w, geo, i, x)],
+    });
+  }
+  plan.push({
+    name: 'projector',
+    kind: 'projector',
+    key: `projector:${arch},D${D},tokens=${N},windows=${geo.windows}`,
+    inputs: tapBlocks.map((t) => ({ name: `tokens.${t + 1}`, shape: [B, N, C] })),
+    outputs: [{ name: 'memory', shape: [B, N, D] }],
+    build: (g, taps) => [blocks.projector(g, a, w, geo, taps)],
+  });
+  plan.push({
+    name: 'two_stage',
+    kind: 'two_stage',
+    key: `two_stage:D${D},K${K},tokens=${N},queries=${Q}`,
+    inputs: [{ name: 'memory', shape: [B, N, D] }],
+    outputs: [
+      { name: 'ref.0', shape: [B, Q, 4] },
+      { name: 'logits.0', shape: [B, Q, K] },
+    ],
+    build: (g, [memory]) => {
+      const r = blocks.twoStage(g, a, w, geo, memory);
+      return [r.ref, r.logits];
+    },
+  });
+  for (let l = 0; l < config.layers; l++) {
+    plan.push({
+      name: `decoder.layers.${l}`,
+      kind: 'decoder_layer',
+      key: `decoder_layer:D${D},tokens=${N},queries=${Q}`,
+      inputs: [
+        { name: `tgt.${l}`, shape: [B, Q, D] },
+        { name: `ref.${l}`, shape: [B, Q, 4] },
+        { name: 'memory', shape: [B, N, D] },
+      ],
+      outputs: [
+        { name: `tgt.${l + 1}`, shape: [B, Q, D] },
+        { name: `ref.${l + 1}`, shape: [B, Q, 4] },
+      ],
+      build: (g, [tgt, ref, memory]) => {
+        const r = blocks.decoderLayer(g, a, w, geo, l, tgt, ref, memory);
+        return [r.tgt, r.ref];
+      },
+    });
+  }
+  return plan;
+}
+
+/** The class-head block for decoder depth l (l >= 1). */
+function classHeadBlock(net: Supernet, config: SubnetConfig, l: number): Block {
+  const a = net.spec.architecture;
+  const { width: D } = a.decoder;
+  const Q = config.queries;
+  const K = a.numClasses;
+  return {
+    name: `decoder.class_head.${l}`,
+    kind: 'class_head',
+    key: `class_head:D${D},K${K},queries=${Q}`,
+    inputs: [{ name: `tgt.${l}`, shape: [1, Q, D] }],
+    outputs: [{ name: `logits.${l}`, shape: [1, Q, K] }],
+    build: (g, [tgt]) => [blocks.classHead(g, net.weights, tgt)],
+  };
+}
+
+/** The plan with the class heads the outputs need (the final depth, or every depth with exits). */
+export function fullPlan(net: Supernet, config: SubnetConfig, exits = false): Block[] {
+  const plan = planSubnet(net, config);
+  for (let l = 1; l <= config.layers; l++) if (exits || l === config.layers) plan.push(classHeadBlock(net, config, l));
+  return plan;
+}
+
+function metadataFor(net: Supernet, config: SubnetConfig): Record<string, string> {
+  return {
+    'snc.version': SNC_VERSION,
+    'snc.supernet': net.spec.name,
+    'snc.config': configKey(config),
+    'snc.weights_sha256': net.weights.hash,
+    'snc.classes': JSON.stringify(net.spec.classes),
+    'snc.preprocess': JSON.stringify(net.spec.preprocess),
+  };
+}
+
+/** Builds the ONNX model of one subnet: input `image` [1,3,R,R], outputs `boxes` [1,Q,4] (cxcywh, normalised) and `logits` [1,Q,K]. */
+export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOptions = {}): Model {
+  const plan = fullPlan(net, config, opts.exits);
+  const g = new GraphBuilder(`${net.spec.name}:${configKey(config)}`);
+  const env = new Map<string, Value>();
+  const first = plan[0].inputs[0];
+  env.set(first.name, g.input(first.name, 'float32', first.shape));
+  env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
+  for (const b of plan) {
+    const ins = b.inputs.map((i) => {
+      const v = env.get(i.name);
+      if (!v) throw new Error(`block ${b.name} reads ${i.name}, which no earlier block writes`);
+      return v;
+    });
+    const outs = g.scope(b.name, () => b.build(g, ins));
+    b.outputs.forEach((o, k) => env.set(o.name, outs[k]));
+  }
+  const L = config.layers;
+  g.output(env.get(`ref.${L}`)!, 'boxes');
+  g.output(env.get(`logits.${L}`)!, 'logits');
+  if (opts.exits)
+    for (let l = 0; l <= L; l++) {
+      g.output(env.get(`ref.${l}`)!, `boxes_${l}`);
+      g.output(env.get(`logits.${l}`)!, `logits_${l}`);
+    }
+  for (const name of opts.extraOutputs ?? []) {
+    const v = env.get(name);
+    if (!v) throw new Error(`extra output '${name}' is not a block output; valid: ${[...env.keys()].join(', ')}`);
+    g.output(v, `extra:${name}`);
+  }
+  return { graph: g.build(), opset: OPSET, producerName: 'snc', producerVersion: SNC_VERSION, metadata: metadataFor(net, config) };
+}
+
+/** Emits one block alone: its inputs become graph inputs, its outputs graph outputs. */
+export function buildBlock(net: Supernet, config: SubnetConfig, block: Block): Model {
+  const g = new GraphBuilder(`${net.spec.name}:${block.key}`);
+  const ins = block.inputs.map((i) => g.input(i.name, 'float32', i.shape));
+  const outs = g.scope(block.name, () => block.build(g, ins));
+  outs.forEach((o, k) => g.output(o, block.outputs[k].name));
+  return {
+    graph: g.build(),
+    opset: OPSET,
+    producerName: 'snc',
+    producerVersion: SNC_VERSION,
+    metadata: { ...metadataFor(net, config), 'snc.block': block.key },
+  };
+}

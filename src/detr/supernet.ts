@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SncError, choices } from '../errors.js';
+import { readSafetensors, serializeSafetensors } from '../export/safetensors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { PRESETS } from './presets.js';
+import { checkSpec, type SupernetSpec } from './spec.js';
+import { Weights, seededWeights } from './weights.js';
+
+/** A loaded supernet: its description and its one set of shared weights. */
+export interface Supernet {
+  spec: SupernetSpec;
+  weights: Weights;
+  /** Folder it was loaded from. */
+  dir: string;
+}
+
+export function cacheDir(): string {
+  return process.env.SNC_CACHE_DIR ?? join(homedir(), '.cache', 'snc');
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Loads a supernet folder (supernet.json + weights.safetensors). */
+export function loadSupernetDir(dir: string): Supernet {
+  const specPath = join(dir, 'supernet.json');
+  const weightsPath = join(dir, 'weights.safetensors');
+  if (!existsSync(specPath)) throw new SncError(`supernet: ${dir} has no supernet.json (a supernet is a folder with supernet.json and weights.safetensors, or one of the presets ${choices(Object.keys(PRESETS))})`);
+  let spec: SupernetSpec;
+  try {
+    spec = JSON.parse(readFileSync(specPath, 'utf8'));
+  } catch (e) {
+    throw new SncError(`${specPath}: not valid JSON (${(e as Error).message})`);
+  }
+  checkSpec(spec, specPath);
+  if (!existsSync(weightsPath)) throw new SncError(`supernet: ${dir} has no weights.safetensors`);
+  const bytes = readFileSync(weightsPath);
+  const st = readSafetensors(weightsPath);
+  const weights = Weights.check(st.tensors, spec.architecture, sha256(bytes), weightsPath);
+  return { spec, weights, dir: resolve(dir) };
+}
+
+/** Writes a supernet folder atomically, file by file. */
+export function saveSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../export/tensor.js').Tensor>): void {
+  writeFileAtomic(join(dir, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
+  writeFileAtomic(join(dir, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
+}
+
+/**
+ * Materialises a preset's seeded weights in the cache on first use. Presets are for latency
+ * work: their weights are random, never trained, and never committed.
+ */
+export function presetDir(name: string): string {
+  const preset = PRESETS[name];
+  const specHash = sha256(new TextEncoder().encode(JSON.stringify(preset.spec))).slice(0, 8);
+  const dir = join(cacheDir(), 'presets', `${name}-seed${preset.seed}-${specHash}`);
+  if (!existsSync(join(dir, 'supernet.json'))) saveSupernetDir(dir, preset.spec, seededWeights(preset.spec.architecture, preset.seed));
+  return dir;
+}
+
+/** Resolves --supernet: a folder, or the name of a built-in preset. */
+export function loadSupernet(ref: string): Supernet {
+  if (existsSync(ref) && statSync(ref).isDirectory()) return loadSupernetDir(ref);
+  if (PRESETS[ref]) return loadSupernetDir(presetDir(ref));
+  throw new SncError(`supernet: '${ref}' is neither a folder nor a preset; give a supernet folder or one of ${choices(Object.keys(PRESETS))}`);
+}

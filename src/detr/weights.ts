@@ -1,0 +1,149 @@
+/**
+ * The weight naming scheme of an snc supernet: the interface PyTorch users export to.
+ * Linear weights are [out, in] and convolution weights [out, in, kh, kw], as in PyTorch.
+ * docs/weights.md documents the same list.
+ */
+import { SncError } from '../errors.js';
+import { f32, numel, type Tensor } from '../export/tensor.js';
+import type { Architecture } from './spec.js';
+
+export type WeightShapes = Map<string, number[]>;
+
+function linear(m: WeightShapes, name: string, out: number, inp: number): void {
+  m.set(`${name}.weight`, [out, inp]);
+  m.set(`${name}.bias`, [out]);
+}
+function norm(m: WeightShapes, name: string, width: number): void {
+  m.set(`${name}.weight`, [width]);
+  m.set(`${name}.bias`, [width]);
+}
+function mlp(m: WeightShapes, name: string, dims: number[]): void {
+  for (let i = 0; i + 1 < dims.length; i++) linear(m, `${name}.layers.${i}`, dims[i + 1], dims[i]);
+}
+
+/** Every tensor a supernet of this architecture stores, with its shape, in a fixed order. */
+export function weightShapes(a: Architecture): WeightShapes {
+  const m: WeightShapes = new Map();
+  const { width: C, depth, mlpRatio, inChannels, storedPatch: P, posGrid } = a.backbone;
+  const { width: D, heads: H, points, ffn, maxLayers, maxQueries } = a.decoder;
+  const K = a.numClasses;
+  m.set('backbone.patch_embed.weight', [C, inChannels, P, P]);
+  m.set('backbone.patch_embed.bias', [C]);
+  m.set('backbone.pos_embed', [1, posGrid * posGrid, C]);
+  for (let i = 0; i < depth; i++) {
+    const b = `backbone.blocks.${i}`;
+    norm(m, `${b}.norm1`, C);
+    linear(m, `${b}.attn.qkv`, 3 * C, C);
+    linear(m, `${b}.attn.proj`, C, C);
+    m.set(`${b}.ls1.gamma`, [C]);
+    norm(m, `${b}.norm2`, C);
+    linear(m, `${b}.mlp.fc1`, C * mlpRatio, C);
+    linear(m, `${b}.mlp.fc2`, C, C * mlpRatio);
+    m.set(`${b}.ls2.gamma`, [C]);
+  }
+  norm(m, 'backbone.norm', C);
+  linear(m, 'projector.linear', D, C * a.backbone.tapBlocks.length);
+  norm(m, 'projector.norm', D);
+  linear(m, 'two_stage.enc_output', D, D);
+  norm(m, 'two_stage.enc_output_norm', D);
+  linear(m, 'two_stage.class_head', K, D);
+  mlp(m, 'two_stage.bbox_head', [D, D, D, 4]);
+  m.set('query_feat.weight', [maxQueries, D]);
+  mlp(m, 'decoder.ref_point_head', [4, D, D]);
+  for (let l = 0; l < maxLayers; l++) {
+    const d = `decoder.layers.${l}`;
+    for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) linear(m, `${d}.self_attn.${p}`, D, D);
+    norm(m, `${d}.norm1`, D);
+    linear(m, `${d}.cross_attn.sampling_offsets`, H * points * 2, D);
+    linear(m, `${d}.cross_attn.attention_weights`, H * points, D);
+    linear(m, `${d}.cross_attn.value_proj`, D, D);
+    linear(m, `${d}.cross_attn.output_proj`, D, D);
+    norm(m, `${d}.norm2`, D);
+    linear(m, `${d}.ffn.fc1`, ffn, D);
+    linear(m, `${d}.ffn.fc2`, D, ffn);
+    norm(m, `${d}.norm3`, D);
+  }
+  linear(m, 'decoder.class_head', K, D);
+  mlp(m, 'decoder.bbox_head', [D, D, D, 4]);
+  return m;
+}
+
+/** Weights by name, checked against the architecture. */
+export class Weights {
+  constructor(private readonly map: Map<string, Tensor>, readonly hash: string) {}
+
+  get(name: string): Tensor {
+    const t = this.map.get(name);
+    if (!t) throw new SncError(`weights: tensor '${name}' is missing`);
+    return t;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  entries(): IterableIterator<[string, Tensor]> {
+    return this.map.entries();
+  }
+
+  /** Throws one SncError for the first missing, extra-typed or mis-shaped tensor. */
+  static check(map: Map<string, Tensor>, a: Architecture, hash: string, source: string): Weights {
+    for (const [name, dims] of weightShapes(a)) {
+      const t = map.get(name);
+      if (!t) throw new SncError(`${source}: tensor '${name}' is missing (expected float32 [${dims.join(', ')}])`);
+      if (t.dtype !== 'float32') throw new SncError(`${source}: tensor '${name}' is ${t.dtype}; snc supernets store float32`);
+      if (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))
+        throw new SncError(`${source}: tensor '${name}' has shape [${t.dims.join(', ')}], expected [${dims.join(', ')}]`);
+    }
+    return new Weights(map, hash);
+  }
+}
+
+/** A small, fast, seeded PRNG (mulberry32) with a Box-Muller normal. */
+export class Rng {
+  private s: number;
+  private spare: number | undefined;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  normal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    const u = 1 - this.next();
+    const v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}
+
+/**
+ * Seeded weights with the usual initialisation (normal std 0.02 for weights, zero biases,
+ * unit norms, small layer scales). For latency work on presets; never a trained model.
+ */
+export function seededWeights(a: Architecture, seed: number): Map<string, Tensor> {
+  const rng = new Rng(seed);
+  const out = new Map<string, Tensor>();
+  for (const [name, dims] of weightShapes(a)) {
+    const data = new Float32Array(numel(dims));
+    const leaf = name.slice(name.lastIndexOf('.') + 1);
+    const isNorm = /norm\d?$|\.norm$/.test(name.slice(0, name.lastIndexOf('.')));
+    if (leaf === 'gamma') data.fill(0.1);
+    else if (isNorm && leaf === 'weight') data.fill(1);
+    else if (leaf === 'bias') {
+      if (name === 'two_stage.class_head.bias' || name === 'decoder.class_head.bias') data.fill(-4.6); // prior 0.01
+    } else for (let i = 0; i < data.length; i++) data[i] = 0.02 * rng.normal();
+    if (name.endsWith('sampling_offsets.bias')) for (let i = 0; i < data.length; i++) data[i] = rng.next() * 2 - 1;
+    out.set(name, f32(dims, data));
+  }
+  return out;
+}
