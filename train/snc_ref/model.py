@@ -1,0 +1,381 @@
+"""The snc supernet family in plain PyTorch: docs/architecture.md, step by step.
+
+This is the independent reference of src/detr/blocks.ts. It does none of the export-time
+folding snc does: layer scale is its own multiply, q/k/v are separate projections, the
+attention scale multiplies q, sampling locations are ref.xy + off / P * ref.wh * 0.5, and the
+patch kernel and position table are resized with torch ops (pinv of the bilinear matrix,
+bicubic F.interpolate).
+
+Module names follow docs/weights.md, so `state_dict()` keys are the supernet's tensor names.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------------------- resizing
+
+def bilinear_matrix(n_in, n_out, dtype=torch.float64):
+    """B1 [n_out, n_in]: 1-D bilinear resizing (align_corners=False, no antialias), built by
+    resizing the identity basis with F.interpolate."""
+    basis = torch.eye(n_in, dtype=dtype).reshape(n_in, 1, 1, n_in)
+    out = F.interpolate(basis, size=(1, n_out), mode='bilinear', align_corners=False, antialias=False)
+    return out.reshape(n_in, n_out).t()
+
+
+def pi_resize_matrix(n_from, n_to):
+    """M = pinv(B1^T) [n_to, n_from] (FlexiViT pseudo-inverse resize), float64."""
+    return torch.linalg.pinv(bilinear_matrix(n_from, n_to).t())
+
+
+def resize_patch_kernel(w, n_to):
+    """[Cout, Cin, P0, P0] -> [Cout, Cin, p, p]: every plane becomes M w M^T (computed in float64)."""
+    n_from = w.shape[-1]
+    if n_from == n_to:
+        return w
+    m = pi_resize_matrix(n_from, n_to)
+    return (m @ w.to(torch.float64) @ m.t()).to(w.dtype)
+
+
+def resize_pos_table(pos, grid):
+    """[1, S*S, C] (row-major) -> [1, C, G, G], bicubic F.interpolate (align_corners=False)."""
+    _, ss, c = pos.shape
+    s = int(round(math.sqrt(ss)))
+    table = pos.reshape(1, s, s, c).permute(0, 3, 1, 2)
+    return F.interpolate(table, size=(grid, grid), mode='bicubic', align_corners=False)
+
+
+def to_window_major(x, nw):
+    """[B, C, G, G] -> [B, N, C] in window-major token order (plain flatten when nw = 1)."""
+    b, c, g_, _ = x.shape
+    g = g_ // nw
+    return x.reshape(b, c, nw, g, nw, g).permute(0, 2, 4, 3, 5, 1).reshape(b, g_ * g_, c)
+
+
+def to_row_major(x, nw, grid):
+    """[B, N, D] window-major -> [B, N, D] row-major spatial order."""
+    b, n, d = x.shape
+    g = grid // nw
+    return x.reshape(b, nw, nw, g, g, d).permute(0, 1, 3, 2, 4, 5).reshape(b, n, d)
+
+
+def inverse_sigmoid(x, eps=1e-5):
+    return torch.log(x.clamp(min=eps, max=1) / (1 - x).clamp(min=eps, max=1))
+
+
+# ---------------------------------------------------------------------------- modules
+
+class MLP(nn.Module):
+    """Linear layers with ReLU between (`<name>.layers.{i}`)."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i + 1 < len(self.layers):
+                x = F.relu(x)
+        return x
+
+
+class LayerScale(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+def multi_head(q, k, v, heads):
+    """q (already scaled), k, v [B, n, W] -> softmax(q k^T) v, heads concatenated [B, n, W]."""
+    b, n, w = q.shape
+    dh = w // heads
+
+    def split(t):
+        return t.reshape(b, n, heads, dh).transpose(1, 2)
+
+    attn = torch.softmax(split(q) @ split(k).transpose(-2, -1), dim=-1)
+    return (attn @ split(v)).transpose(1, 2).reshape(b, n, w)
+
+
+class ViTAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        c = x.shape[-1]
+        q, k, v = self.qkv(x).split(c, dim=-1)
+        q = q * (1.0 / math.sqrt(c // self.heads))
+        return self.proj(multi_head(q, k, v, self.heads))
+
+
+class ViTMlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))  # exact (erf) GELU
+
+
+class ViTBlock(nn.Module):
+    def __init__(self, dim, heads, mlp_ratio, eps):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=eps)
+        self.attn = ViTAttention(dim, heads)
+        self.ls1 = LayerScale(dim)
+        self.norm2 = nn.LayerNorm(dim, eps=eps)
+        self.mlp = ViTMlp(dim, dim * mlp_ratio)
+        self.ls2 = LayerScale(dim)
+
+    def forward(self, x, num_windows):
+        """x [B, N, C] window-major; attention within num_windows groups of N / num_windows tokens."""
+        b, n, c = x.shape
+        h = self.norm1(x).reshape(b * num_windows, n // num_windows, c)
+        h = self.attn(h).reshape(b, n, c)
+        x = x + self.ls1(h)
+        x = x + self.ls2(self.mlp(self.norm2(x)))
+        return x
+
+
+class Backbone(nn.Module):
+    def __init__(self, a):
+        super().__init__()
+        c, p0, s = a['width'], a['storedPatch'], a['posGrid']
+        self.global_blocks = set(a['globalBlocks'])
+        self.patch_embed = nn.Conv2d(a['inChannels'], c, kernel_size=p0, stride=p0)
+        self.pos_embed = nn.Parameter(torch.zeros(1, s * s, c))
+        self.blocks = nn.ModuleList(ViTBlock(c, a['heads'], a['mlpRatio'], a['eps']) for _ in range(a['depth']))
+        self.norm = nn.LayerNorm(c, eps=a['eps'])
+
+
+class Projector(nn.Module):
+    def __init__(self, c_in, d, eps):
+        super().__init__()
+        self.linear = nn.Linear(c_in, d)
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x):
+        return self.norm(self.linear(x))
+
+
+class TwoStage(nn.Module):
+    def __init__(self, d, k, eps):
+        super().__init__()
+        self.enc_output = nn.Linear(d, d)
+        self.enc_output_norm = nn.LayerNorm(d, eps=eps)
+        self.class_head = nn.Linear(d, k)
+        self.bbox_head = MLP([d, d, d, 4])
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.q_proj = nn.Linear(d, d)
+        self.k_proj = nn.Linear(d, d)
+        self.v_proj = nn.Linear(d, d)
+        self.out_proj = nn.Linear(d, d)
+
+    def forward(self, qk, v):
+        d = qk.shape[-1]
+        q = self.q_proj(qk) * (1.0 / math.sqrt(d // self.heads))
+        k = self.k_proj(qk)
+        return self.out_proj(multi_head(q, k, self.v_proj(v), self.heads))
+
+
+class DeformableAttention(nn.Module):
+    """Single-level deformable attention (Deformable DETR), with F.grid_sample."""
+
+    def __init__(self, d, heads, points):
+        super().__init__()
+        self.heads, self.points = heads, points
+        self.sampling_offsets = nn.Linear(d, heads * points * 2)
+        self.attention_weights = nn.Linear(d, heads * points)
+        self.value_proj = nn.Linear(d, d)
+        self.output_proj = nn.Linear(d, d)
+
+    def forward(self, query, ref, memory, grid):
+        b, q, d = query.shape
+        h, p = self.heads, self.points
+        dh = d // h
+        off = self.sampling_offsets(query).view(b, q, h, p, 2)
+        aw = torch.softmax(self.attention_weights(query).view(b, q, h, p), dim=-1)
+        value = self.value_proj(memory).view(b, grid, grid, h, dh).permute(0, 3, 4, 1, 2).reshape(b * h, dh, grid, grid)
+        xy = ref[:, :, None, None, :2]
+        wh = ref[:, :, None, None, 2:]
+        loc = xy + off / p * wh * 0.5  # [B, Q, H, P, 2], (x, y) in [0, 1]
+        g = (2 * loc - 1).permute(0, 2, 1, 3, 4).reshape(b * h, q, p, 2)
+        sampled = F.grid_sample(value, g, mode='bilinear', padding_mode='zeros', align_corners=False)  # [B*H, dh, Q, P]
+        weights = aw.permute(0, 2, 1, 3).reshape(b * h, 1, q, p)
+        out = (sampled * weights).sum(dim=-1)  # [B*H, dh, Q]
+        out = out.reshape(b, h * dh, q).transpose(1, 2)  # heads concatenated, head-major
+        return self.output_proj(out)
+
+
+class FFN(nn.Module):
+    def __init__(self, d, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(d, hidden)
+        self.fc2 = nn.Linear(hidden, d)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, d, heads, points, ffn, eps):
+        super().__init__()
+        self.self_attn = SelfAttention(d, heads)
+        self.norm1 = nn.LayerNorm(d, eps=eps)
+        self.cross_attn = DeformableAttention(d, heads, points)
+        self.norm2 = nn.LayerNorm(d, eps=eps)
+        self.ffn = FFN(d, ffn)
+        self.norm3 = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, tgt, pos, ref, memory, grid):
+        qk = tgt + pos
+        tgt = self.norm1(tgt + self.self_attn(qk, tgt))
+        tgt = self.norm2(tgt + self.cross_attn(tgt + pos, ref, memory, grid))
+        tgt = self.norm3(tgt + self.ffn(tgt))
+        return tgt
+
+
+class Decoder(nn.Module):
+    def __init__(self, a, num_classes):
+        super().__init__()
+        d = a['width']
+        self.ref_point_head = MLP([4, d, d])
+        self.layers = nn.ModuleList(DecoderLayer(d, a['heads'], a['points'], a['ffn'], a['eps']) for _ in range(a['maxLayers']))
+        # heads shared by all layers
+        self.class_head = nn.Linear(d, num_classes)
+        self.bbox_head = MLP([d, d, d, 4])
+
+
+class Supernet(nn.Module):
+    """Every subnet of one supernet. `arch` is the `architecture` object of supernet.json."""
+
+    def __init__(self, arch):
+        super().__init__()
+        self.arch = arch
+        b, dec = arch['backbone'], arch['decoder']
+        d, k = dec['width'], arch['numClasses']
+        self.backbone = Backbone(b)
+        self.projector = Projector(b['width'] * len(b['tapBlocks']), d, dec['eps'])
+        self.two_stage = TwoStage(d, k, dec['eps'])
+        self.query_feat = nn.Embedding(dec['maxQueries'], d)
+        self.decoder = Decoder(dec, k)
+
+    # -- weight resizing (constants of a subnet) --
+    def patch_kernel(self, patch):
+        return resize_patch_kernel(self.backbone.patch_embed.weight, patch)
+
+    def pos_table(self, grid):
+        """The position table resized to grid x grid, [1, C, G, G] (row-major spatial)."""
+        return resize_pos_table(self.backbone.pos_embed, grid)
+
+    def anchors(self, grid, dtype):
+        ys, xs = torch.meshgrid(torch.arange(grid, dtype=dtype), torch.arange(grid, dtype=dtype), indexing='ij')
+        a = torch.full_like(xs, float(self.arch['anchorSize']))
+        return torch.stack([(xs + 0.5) / grid, (ys + 0.5) / grid, a, a], dim=-1).reshape(1, grid * grid, 4)
+
+    def forward(self, image, config, exits=False, kernel=None, pos_table=None):
+        """image [B, 3, R, R] (normalised). Returns (boxes [B,Q,4], logits [B,Q,K]); with
+        exits=True also (boxes_list, logits_list) for decoder depths l = 0..L.
+        `kernel` / `pos_table` may be given precomputed (export); by default they are resized here."""
+        a = self.arch
+        bb = a['backbone']
+        p, nw, L, Q = config['patch'], config['windows'], config['layers'], config['queries']
+        R = image.shape[-1]
+        assert R == config['resolution'] and R % (p * nw) == 0, (R, config)
+        G = R // p
+        B = image.shape[0]
+
+        # 1-3. patch embedding, window-major tokens, position table
+        if kernel is None:
+            kernel = self.patch_kernel(p)
+        if pos_table is None:
+            pos_table = self.pos_table(G)
+        x = F.conv2d(image, kernel, self.backbone.patch_embed.bias, stride=p)  # [B, C, G, G]
+        x = to_window_major(x, nw) + to_window_major(pos_table, nw)
+
+        # 4. blocks
+        outs = {}
+        for i, blk in enumerate(self.backbone.blocks):
+            windows = 1 if (nw == 1 or i in self.backbone.global_blocks) else nw * nw
+            x = blk(x, windows)
+            outs[i] = x
+
+        # 5. projector -> memory (row-major)
+        taps = [self.backbone.norm(outs[t]) for t in bb['tapBlocks']]
+        memory = to_row_major(self.projector(torch.cat(taps, dim=-1)), nw, G)
+
+        # 6. two-stage proposals
+        ts = self.two_stage
+        enc = ts.enc_output_norm(ts.enc_output(memory))
+        enc_logits = ts.class_head(enc)  # [B, N, K]
+        delta = ts.bbox_head(enc)
+        anchors = self.anchors(G, memory.dtype)
+        anchor_logit = torch.log(anchors / (1 - anchors))
+        proposals = torch.sigmoid(delta + anchor_logit)
+        scores = enc_logits.max(dim=-1).values  # [B, N]
+        idx = torch.topk(scores, Q, dim=1, largest=True, sorted=True).indices  # [B, Q]
+        K = enc_logits.shape[-1]
+        ref = torch.gather(proposals, 1, idx.unsqueeze(-1).expand(B, Q, 4))
+        logits = torch.gather(enc_logits, 1, idx.unsqueeze(-1).expand(B, Q, K))
+        boxes_list, logits_list = [ref], [logits]
+
+        # 7. content queries
+        tgt = self.query_feat.weight[:Q].unsqueeze(0).expand(B, Q, -1)
+
+        # 8. decoder layers
+        dec = self.decoder
+        for layer in dec.layers[:L]:
+            pos = dec.ref_point_head(ref)
+            tgt = layer(tgt, pos, ref, memory, G)
+            ref = torch.sigmoid(dec.bbox_head(tgt) + inverse_sigmoid(ref))
+            logits = dec.class_head(tgt)
+            boxes_list.append(ref)
+            logits_list.append(logits)
+
+        # 9. outputs
+        if exits:
+            return ref, logits, boxes_list, logits_list
+        return ref, logits
+
+
+class _Subnet(nn.Module):
+    """One subnet as a module of the image alone, the resized kernel and position table held
+    as constants (for torch.onnx.export)."""
+
+    def __init__(self, net, config, exits=False):
+        super().__init__()
+        self.net = net
+        self.config = dict(config)
+        self.exits = exits
+        with torch.no_grad():
+            self.register_buffer('kernel', net.patch_kernel(config['patch']).detach().clone())
+            self.register_buffer('pos', net.pos_table(config['resolution'] // config['patch']).detach().clone())
+
+    def forward(self, image):
+        out = self.net(image, self.config, exits=self.exits, kernel=self.kernel, pos_table=self.pos)
+        if not self.exits:
+            return out
+        boxes, logits, bl, ll = out
+        flat = [boxes, logits]
+        for b, l in zip(bl, ll):
+            flat += [b, l]
+        return tuple(flat)
+
+
+def subnet_module(net, config, exits=False):
+    return _Subnet(net, config, exits).eval()
