@@ -72,10 +72,16 @@ export function allocate(dtype: DType, length: number): TypedArray {
   }
 }
 
+function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length); // Buffer#slice would be a view, not a copy
+  out.set(b);
+  return out;
+}
+
 /** Views raw little-endian bytes as the dtype's array (copying only when unaligned). */
 export function fromBytes(dtype: DType, bytes: Uint8Array): TypedArray {
   const size = DTYPE_BYTES[dtype];
-  const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const aligned = bytes.byteOffset % size === 0 ? bytes : copyBytes(bytes);
   const { buffer, byteOffset, byteLength } = aligned;
   const n = byteLength / size;
   switch (dtype) {
