@@ -6,6 +6,7 @@
 import { GraphBuilder, type Value } from '../export/builder.js';
 import type { Model } from '../export/graph.js';
 import * as blocks from './blocks.js';
+import { keyOf } from './keys.js';
 import type { Supernet } from './supernet.js';
 import { configKey, validateConfig, type SubnetConfig } from './spec.js';
 
@@ -53,11 +54,10 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
   const K = a.numClasses;
   const { tokens: N, queries: Q, res: R } = geo;
   const plan: Block[] = [];
-  const arch = `C${C}`;
   plan.push({
     name: 'backbone.patch_embed',
     kind: 'patch_embed',
-    key: `patch_embed:${arch},res=${R},patch=${geo.patch},windows=${geo.windows}`,
+    key: keyOf.patchEmbed(a, R, geo.patch, geo.windows),
     inputs: [{ name: 'image', shape: [B, a.backbone.inChannels, R, R] }],
     outputs: [{ name: 'tokens.0', shape: [B, N, C] }],
     build: (g, [image]) => [blocks.patchEmbed(g, a, w, geo, image)],
@@ -67,7 +67,7 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
     plan.push({
       name: `backbone.blocks.${i}`,
       kind: 'vit_block',
-      key: `vit_block:${arch},tokens=${N},windows=${windowed ? geo.windows : 1}`,
+      key: keyOf.vitBlock(a, N, windowed ? geo.windows : 1),
       inputs: [{ name: `tokens.${i}`, shape: [B, N, C] }],
       outputs: [{ name: `tokens.${i + 1}`, shape: [B, N, C] }],
       build: (g, [x]) => [blocks.vitBlock(g, a, w, geo, i, x)],
@@ -76,7 +76,7 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
   plan.push({
     name: 'projector',
     kind: 'projector',
-    key: `projector:${arch},D${D},tokens=${N},windows=${geo.windows}`,
+    key: keyOf.projector(a, N, geo.windows),
     inputs: tapBlocks.map((t) => ({ name: `tokens.${t + 1}`, shape: [B, N, C] })),
     outputs: [{ name: 'memory', shape: [B, N, D] }],
     build: (g, taps) => [blocks.projector(g, a, w, geo, taps)],
@@ -84,7 +84,7 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
   plan.push({
     name: 'two_stage',
     kind: 'two_stage',
-    key: `two_stage:D${D},K${K},tokens=${N},queries=${Q}`,
+    key: keyOf.twoStage(a, N, Q),
     inputs: [{ name: 'memory', shape: [B, N, D] }],
     outputs: [
       { name: 'ref.0', shape: [B, Q, 4] },
@@ -99,7 +99,7 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
     plan.push({
       name: `decoder.layers.${l}`,
       kind: 'decoder_layer',
-      key: `decoder_layer:D${D},tokens=${N},queries=${Q}`,
+      key: keyOf.decoderLayer(a, N, Q),
       inputs: [
         { name: `tgt.${l}`, shape: [B, Q, D] },
         { name: `ref.${l}`, shape: [B, Q, 4] },
@@ -127,7 +127,7 @@ function classHeadBlock(net: Supernet, config: SubnetConfig, l: number): Block {
   return {
     name: `decoder.class_head.${l}`,
     kind: 'class_head',
-    key: `class_head:D${D},K${K},queries=${Q}`,
+    key: keyOf.classHead(a, Q),
     inputs: [{ name: `tgt.${l}`, shape: [1, Q, D] }],
     outputs: [{ name: `logits.${l}`, shape: [1, Q, K] }],
     build: (g, [tgt]) => [blocks.classHead(g, net.weights, tgt)],

@@ -1,0 +1,39 @@
+/**
+ * LUT keys of the supernet's blocks: a key names a block kind and every shape that decides its
+ * cost, so blocks with equal keys cost the same. The model plan and the latency predictor both
+ * take their keys from here.
+ */
+import type { Architecture, SubnetConfig } from './spec.js';
+
+export const keyOf = {
+  patchEmbed: (a: Architecture, res: number, patch: number, windows: number) =>
+    `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}`,
+  vitBlock: (a: Architecture, tokens: number, windows: number) => `vit_block:C${a.backbone.width},tokens=${tokens},windows=${windows}`,
+  projector: (a: Architecture, tokens: number, windows: number) =>
+    `projector:C${a.backbone.width},D${a.decoder.width},tokens=${tokens},windows=${windows}`,
+  twoStage: (a: Architecture, tokens: number, queries: number) => `two_stage:D${a.decoder.width},K${a.numClasses},tokens=${tokens},queries=${queries}`,
+  decoderLayer: (a: Architecture, tokens: number, queries: number) => `decoder_layer:D${a.decoder.width},tokens=${tokens},queries=${queries}`,
+  classHead: (a: Architecture, queries: number) => `class_head:D${a.decoder.width},K${a.numClasses},queries=${queries}`,
+  /** The fixed cost of one session run, which no block owns: feeding the image and returning. */
+  overhead: (res: number) => `overhead:res=${res}`,
+};
+
+/** How many blocks of each key one forward pass of the subnet runs (its latency is the weighted sum). */
+export function blockCounts(a: Architecture, c: SubnetConfig): Map<string, number> {
+  const m = new Map<string, number>();
+  const add = (k: string, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
+  const tokens = (c.resolution / c.patch) ** 2;
+  const depth = a.backbone.depth;
+  const global = c.windows === 1 ? depth : a.backbone.globalBlocks.length;
+  add(keyOf.overhead(c.resolution));
+  add(keyOf.patchEmbed(a, c.resolution, c.patch, c.windows));
+  add(keyOf.vitBlock(a, tokens, 1), global);
+  if (depth - global > 0) add(keyOf.vitBlock(a, tokens, c.windows), depth - global);
+  add(keyOf.projector(a, tokens, c.windows));
+  add(keyOf.twoStage(a, tokens, c.queries));
+  if (c.layers > 0) {
+    add(keyOf.decoderLayer(a, tokens, c.queries), c.layers);
+    add(keyOf.classHead(a, c.queries));
+  }
+  return m;
+}

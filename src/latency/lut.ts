@@ -1,0 +1,112 @@
+/**
+ * The latency lookup table of one supernet family on one device: the median time of every
+ * distinct block, the per-run overhead, and a calibration fitted on whole subnets.
+ * Documented in docs/lut.md.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { SncError } from '../errors.js';
+import { sha256 } from '../detr/supernet.js';
+import type { SupernetSpec, SubnetConfig } from '../detr/spec.js';
+import { writeFileAtomic } from '../util/fs.js';
+import type { Device } from './device.js';
+import { hostDifferences, hostInfo, type HostInfo } from './host.js';
+import type { RuntimeVersions } from './runtime.js';
+
+export interface LutEntry {
+  kind: string;
+  median_ms: number;
+  q1_ms: number;
+  q3_ms: number;
+  /** (q3 - q1) / median. */
+  spread: number;
+  runs: number;
+  retries: number;
+}
+
+export interface CalibrationSample {
+  config: string;
+  blockSumMs: number;
+  measuredMs: number;
+  spread: number;
+}
+
+/** measured ≈ a · (sum of block medians) + b, fitted on a few whole subnets. */
+export interface Calibration {
+  a: number;
+  b: number;
+  samples: CalibrationSample[];
+  /** Wall time the calibration took. */
+  seconds: number;
+}
+
+export interface Lut {
+  format: 'snc-lut';
+  version: 1;
+  device: Device;
+  host: HostInfo;
+  runtime: RuntimeVersions;
+  supernet: { name: string; familyHash: string };
+  protocol: { warmup: number; runs: number; maxSpread: number; retries: number; group: number };
+  /** Every key the supernet's grid needs; `complete` once all are measured and calibrated. */
+  keys: number;
+  complete: boolean;
+  profileSeconds: number;
+  createdAt: string;
+  updatedAt: string;
+  entries: Record<string, LutEntry>;
+  calibration?: Calibration;
+}
+
+/**
+ * Identity of a supernet family for latency: architecture and knob grid, not weight values
+ * (latency does not depend on them), so retrained weights keep their LUTs.
+ */
+export function familyHash(spec: SupernetSpec): string {
+  return sha256(new TextEncoder().encode(JSON.stringify({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+}
+
+export function readLut(path: string): Lut {
+  if (!existsSync(path)) throw new SncError(`lut: ${path} does not exist (make one with snc profile)`);
+  let lut: Lut;
+  try {
+    lut = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (lut?.format !== 'snc-lut' || lut.version !== 1) throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
+  if (typeof lut.entries !== 'object' || !lut.device?.name) throw new SncError(`${path}: LUT has no entries or no device`);
+  return lut;
+}
+
+/** Writes the LUT atomically, entries sorted by key so that diffs stay readable. */
+export function writeLut(path: string, lut: Lut): void {
+  const entries: Record<string, LutEntry> = {};
+  for (const k of Object.keys(lut.entries).sort()) entries[k] = lut.entries[k];
+  writeFileAtomic(path, JSON.stringify({ ...lut, entries, updatedAt: new Date().toISOString() }, null, 1) + '\n');
+}
+
+export interface UseCheck {
+  /** The device the LUT is about to be used for (measured against), if any. */
+  device?: Device;
+  /** Use it anyway on another device or host. */
+  allowOtherDevice?: boolean;
+  spec?: SupernetSpec;
+}
+
+/** Refuses a LUT measured on another device/host or for another supernet family, naming the difference. */
+export function checkLutUse(lut: Lut, source: string, use: UseCheck): void {
+  if (use.spec && lut.supernet.familyHash !== familyHash(use.spec))
+    throw new SncError(`${source}: LUT was profiled for supernet family '${lut.supernet.name}' (${lut.supernet.familyHash}), not '${use.spec.name}' (${familyHash(use.spec)}); profile this supernet with snc profile`);
+  if (!use.device || use.allowOtherDevice) return;
+  const diffs = hostDifferences(lut.host, hostInfo());
+  if (use.device.name !== lut.device.name) diffs.unshift(`device ${lut.device.name} vs ${use.device.name}`);
+  if (diffs.length) throw new SncError(`${source}: LUT was measured on another device (${diffs.join('; ')}); pass --allow-other-device to use it anyway`);
+}
+
+export function lutCoverage(lut: Lut, needed: Iterable<string>): string[] {
+  const missing: string[] = [];
+  for (const k of needed) if (!lut.entries[k]) missing.push(k);
+  return missing;
+}
+
+export type { SubnetConfig };

@@ -1,0 +1,178 @@
+/**
+ * Builds a device's LUT for a supernet: every distinct block of the whole knob grid is emitted
+ * alone (from the same code that builds full models), timed in the device's runtime in
+ * shuffled, interleaved groups, and written atomically as each group finishes, so an
+ * interrupted run resumes where it stopped. A calibration on a few whole subnets ends it.
+ */
+import { existsSync } from 'node:fs';
+import { SncError } from '../errors.js';
+import { buildBlock, buildSubnet, fullPlan, type Block } from '../detr/model.js';
+import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
+import type { Supernet } from '../detr/supernet.js';
+import { Rng } from '../detr/weights.js';
+import { keyOf } from '../detr/keys.js';
+import { encodeModel } from '../export/onnx-writer.js';
+import type { Device } from './device.js';
+import { hostInfo } from './host.js';
+import { checkLutUse, familyHash, readLut, writeLut, type Calibration, type Lut } from './lut.js';
+import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
+import { buildOverheadProbe } from './probe.js';
+import { LatencyPredictor } from './predictor.js';
+import { checkAvailable, openSession, runtimeVersion, type ModelInput } from './runtime.js';
+import { linearFitRelative } from './stats.js';
+
+/** One thing to time: a block (with a config that contains it) or the per-run overhead. */
+export interface ProfileItem {
+  key: string;
+  kind: string;
+  build(): Uint8Array;
+  inputs: ModelInput[];
+}
+
+/** Every distinct block key of the grid, each with one config that produces it. */
+export function distinctBlocks(net: Supernet): ProfileItem[] {
+  const seen = new Map<string, ProfileItem>();
+  for (const c of enumerateConfigs(net.spec.knobs)) {
+    const ok = keyOf.overhead(c.resolution);
+    if (!seen.has(ok))
+      seen.set(ok, { key: ok, kind: 'overhead', build: () => buildOverheadProbe(c.resolution), inputs: [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }] });
+    for (const b of fullPlan(net, c)) {
+      if (seen.has(b.key)) continue;
+      seen.set(b.key, itemFor(net, c, b));
+    }
+  }
+  return [...seen.values()];
+}
+
+function itemFor(net: Supernet, c: SubnetConfig, b: Block): ProfileItem {
+  return { key: b.key, kind: b.kind, build: () => encodeModel(buildBlock(net, c, b)), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
+}
+
+export interface ProfileOptions {
+  out: string;
+  resume?: boolean;
+  measure?: Partial<MeasureOptions>;
+  /** Blocks timed interleaved together (and written together). */
+  group?: number;
+  /** Whole subnets measured for the calibration (0 to skip). */
+  calibrationSamples?: number;
+  seed?: number;
+  allowOtherDevice?: boolean;
+  onProgress?: (p: { done: number; total: number; etaSeconds: number; phase: string }) => void;
+}
+
+function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['protocol']): Lut {
+  const now = new Date().toISOString();
+  return {
+    format: 'snc-lut',
+    version: 1,
+    device,
+    host: hostInfo(),
+    runtime: runtimeVersion(device),
+    supernet: { name: net.spec.name, familyHash: familyHash(net.spec) },
+    protocol,
+    keys,
+    complete: false,
+    profileSeconds: 0,
+    createdAt: now,
+    updatedAt: now,
+    entries: {},
+  };
+}
+
+/** Configs for the calibration: the cheapest and dearest by block sum, and seeded random ones. */
+export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n: number, seed: number): SubnetConfig[] {
+  const all = enumerateConfigs(net.spec.knobs).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
+  if (all.length <= n) return all.map((x) => x.c);
+  const picked = new Set<number>([0, all.length - 1]);
+  // spread the rest over the range of sums: one per quantile bin, chosen at random inside it
+  const rng = new Rng(seed);
+  for (let k = 1; picked.size < n; k++) {
+    const lo = Math.floor(((k - 1) / (n - 2)) * all.length);
+    const hi = Math.max(lo + 1, Math.floor((k / (n - 2)) * all.length));
+    picked.add(Math.min(all.length - 1, lo + Math.floor(rng.next() * (hi - lo))));
+    if (k > 4 * n) break;
+  }
+  return [...picked].sort((a, b) => a - b).map((i) => all[i].c);
+}
+
+export async function profile(net: Supernet, device: Device, opts: ProfileOptions): Promise<Lut> {
+  await checkAvailable(device);
+  const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
+  const group = opts.group ?? 8;
+  const items = distinctBlocks(net);
+  const protocol = { warmup: measure.warmup, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group };
+  let lut: Lut;
+  if (opts.resume && existsSync(opts.out)) {
+    lut = readLut(opts.out);
+    checkLutUse(lut, opts.out, { device, spec: net.spec, allowOtherDevice: opts.allowOtherDevice });
+    if (lut.device.name !== device.name) throw new SncError(`${opts.out}: is a LUT of ${lut.device.name}, not ${device.name}; give another --out`);
+  } else lut = newLut(net, device, items.length, protocol);
+  lut.keys = items.length;
+
+  const todo = items.filter((i) => !lut.entries[i.key]);
+  const rng = new Rng(opts.seed ?? 1);
+  for (let i = todo.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [todo[i], todo[j]] = [todo[j], todo[i]];
+  }
+  const calibN = opts.calibrationSamples ?? 6;
+  const started = performance.now();
+  const baseSeconds = lut.profileSeconds;
+  let doneItems = 0;
+  const report = (phase: string) => {
+    const elapsed = (performance.now() - started) / 1000;
+    const total = todo.length + (lut.calibration || calibN === 0 ? 0 : calibN);
+    const eta = doneItems > 0 ? (elapsed / doneItems) * (total - doneItems) : NaN;
+    opts.onProgress?.({ done: doneItems, total, etaSeconds: eta, phase });
+  };
+  report('blocks');
+  for (let g = 0; g < todo.length; g += group) {
+    const batch = todo.slice(g, g + group);
+    const sessions = [];
+    for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
+    const ms = await measureInterleaved(sessions, { ...measure, seed: (opts.seed ?? 1) + g });
+    await Promise.all(sessions.map((s) => s.release()));
+    batch.forEach((item, k) => {
+      const m = ms[k];
+      lut.entries[item.key] = { kind: item.kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries: m.retries };
+    });
+    doneItems += batch.length;
+    lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
+    writeLut(opts.out, lut);
+    report('blocks');
+  }
+
+  if (!lut.calibration && calibN > 0) {
+    const t0 = performance.now();
+    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1);
+    lut.calibration.seconds = (performance.now() - t0) / 1000;
+    doneItems += calibN;
+  }
+  lut.complete = items.every((i) => lut.entries[i.key]) && (calibN === 0 || !!lut.calibration);
+  lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
+  writeLut(opts.out, lut);
+  report('done');
+  return lut;
+}
+
+/** Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error). */
+export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number): Promise<Calibration> {
+  const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
+  const configs = calibrationConfigs(net, raw, n, seed);
+  const measured = await measureConfigs(net, device, configs, measure, seed);
+  const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread }));
+  const fit = samples.length >= 2 ? linearFitRelative(samples.map((s) => s.blockSumMs), samples.map((s) => s.measuredMs)) : { a: 1, b: 0 };
+  return { a: fit.a, b: fit.b, samples, seconds: 0 };
+}
+
+/** End-to-end medians of whole subnets, interleaved among each other. */
+export async function measureConfigs(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number) {
+  const sessions = [];
+  for (const c of configs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, c)), [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }]));
+  try {
+    return await measureInterleaved(sessions, { ...measure, seed });
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+}

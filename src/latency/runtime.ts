@@ -1,0 +1,113 @@
+/**
+ * Runs ONNX models in a device's runtime. One interface, one implementation per runtime:
+ * onnxruntime-node (CPU, CUDA, WebGPU providers) and onnxruntime-web (WebAssembly, the engine
+ * browsers run). Inputs are generated once per session so that runs time the model alone.
+ */
+import { createRequire } from 'node:module';
+import { SncError } from '../errors.js';
+import type { Device } from './device.js';
+
+export interface ModelInput {
+  name: string;
+  dims: number[];
+  dtype: 'float32' | 'int64';
+}
+
+export interface TimedSession {
+  /** One inference on the session's fixed inputs; resolves when outputs are back in JS. */
+  run(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface RuntimeVersions {
+  runtime: string;
+  version: string;
+}
+
+type OrtModule = typeof import('onnxruntime-node');
+const require = createRequire(import.meta.url);
+let ortNode: OrtModule | undefined;
+let ortWeb: OrtModule | undefined;
+
+async function runtimeModule(device: Device): Promise<OrtModule> {
+  if (device.runtime === 'onnxruntime-node') return (ortNode ??= (await import('onnxruntime-node')).default as unknown as OrtModule);
+  if (!ortWeb) {
+    ortWeb = (await import('onnxruntime-web')) as unknown as OrtModule;
+    ortWeb.env.wasm.numThreads = device.threads;
+    ortWeb.env.logLevel = 'error';
+  }
+  return ortWeb;
+}
+
+export function runtimeVersion(device: Device): RuntimeVersions {
+  const pkg = require(`${device.runtime}/package.json`) as { version: string };
+  return { runtime: device.runtime, version: pkg.version };
+}
+
+/** Throws an SncError naming the provider when this machine cannot run the device. */
+export async function checkAvailable(device: Device): Promise<void> {
+  if (device.runtime !== 'onnxruntime-node') return;
+  const ort = await runtimeModule(device);
+  const backends = ort.listSupportedBackends?.() ?? [];
+  const b = backends.find((x: { name: string }) => x.name === device.executionProvider);
+  if (!b)
+    throw new SncError(`device ${device.name}: onnxruntime-node has no '${device.executionProvider}' execution provider on this machine; available: ${backends.map((x: { name: string }) => x.name).join(', ')}`);
+  if (device.executionProvider === 'cuda' && !(b as { bundled?: boolean }).bundled) {
+    // the CUDA provider ships separately; probe it
+    try {
+      const { buildOverheadProbe } = await import('./probe.js');
+      const s = await ort.InferenceSession.create(buildOverheadProbe(), { executionProviders: ['cuda'] });
+      await s.release();
+    } catch (e) {
+      throw new SncError(`device ${device.name}: the 'cuda' execution provider is not available (${(e as Error).message.split('\n')[0]}); install onnxruntime-node's CUDA binaries on a machine with an NVIDIA GPU`);
+    }
+  }
+}
+
+function fill(input: ModelInput, ort: OrtModule) {
+  const n = input.dims.reduce((p, d) => p * d, 1);
+  if (input.dtype === 'int64') return new ort.Tensor('int64', new BigInt64Array(n), input.dims);
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    data[i] = s / 4294967296; // uniform [0, 1): valid boxes for reference-box inputs too
+  }
+  return new ort.Tensor('float32', data, input.dims);
+}
+
+export interface SessionOptions {
+  /** Write onnxruntime's per-node profile with this file prefix. */
+  profilePrefix?: string;
+}
+
+/** Opens a session of the device's runtime on the model, with fixed random inputs. */
+export async function openSession(device: Device, model: Uint8Array, inputs: ModelInput[], opts: SessionOptions = {}): Promise<TimedSession & { endProfiling(): string | undefined }> {
+  const ort = await runtimeModule(device);
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      executionProviders: [device.executionProvider],
+      intraOpNumThreads: device.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: device.graphOptimizationLevel,
+      enableProfiling: opts.profilePrefix !== undefined,
+      profileFilePrefix: opts.profilePrefix,
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (/provider|backend/i.test(msg)) throw new SncError(`device ${device.name}: cannot create a session with the '${device.executionProvider}' provider: ${msg}`);
+    throw e;
+  }
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  for (const i of inputs) feeds[i.name] = fill(i, ort);
+  return {
+    run: async () => {
+      await session.run(feeds);
+    },
+    release: () => session.release(),
+    endProfiling: () => (session as unknown as { endProfiling(): string | undefined }).endProfiling(),
+  };
+}
