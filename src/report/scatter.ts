@@ -61,6 +61,7 @@ export function renderSvg(c: Chart): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<defs><clipPath id="plot"><rect x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}"/></clipPath></defs>`);
   out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${esc(c.title)}</text>`);
   for (const t of niceTicks(x0, x1)) {
     out.push(`<line x1="${sx(t)}" y1="${m.t}" x2="${sx(t)}" y2="${H - m.b}" stroke="#eee"/>`);
@@ -82,7 +83,7 @@ export function renderSvg(c: Chart): string {
         [x1, x1 * (1 - band)],
         [x0, x0 * (1 - band)],
       ];
-      out.push(`<polygon points="${poly.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' ')}" fill="#4a90d9" fill-opacity="0.12"/>`);
+      out.push(`<polygon points="${poly.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' ')}" fill="#4a90d9" fill-opacity="0.12" clip-path="url(#plot)"/>`);
     }
     out.push(`<line x1="${sx(x0)}" y1="${sy(x0)}" x2="${sx(x1)}" y2="${sy(x1)}" stroke="#4a90d9" stroke-dasharray="4 3"/>`);
   }

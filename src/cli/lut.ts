@@ -1,0 +1,87 @@
+import { join, dirname, basename } from 'node:path';
+import { SncError, choices } from '../errors.js';
+import { loadSupernet } from '../detr/supernet.js';
+import { loadDevice } from '../latency/device.js';
+import { checkLutUse, readLut } from '../latency/lut.js';
+import { validateLut } from '../latency/validate.js';
+import { writeChart } from '../report/scatter.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { fmtSeconds } from './profile.js';
+
+async function validate(argv: string[]): Promise<number> {
+  const { values } = parse('lut validate', argv, {
+    lut: { type: 'string' },
+    supernet: { type: 'string' },
+    samples: { type: 'string' },
+    seed: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    group: { type: 'string' },
+    out: { type: 'string' },
+    'allow-other-device': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--out PREFIX] [--json]\n');
+    return 0;
+  }
+  const lutPath = requireString('lut validate', values.lut, 'lut', 'a LUT file written by snc profile');
+  const lut = readLut(lutPath);
+  const net = loadSupernet(requireString('lut validate', values.supernet, 'supernet', 'a supernet folder or a preset name'));
+  const device = loadDevice(lut.device.name);
+  checkLutUse(lut, lutPath, { spec: net.spec, device, allowOtherDevice: values['allow-other-device'] === true });
+  const report = await validateLut(net, device, lut, {
+    samples: intOption('lut validate', values.samples, 'samples', 1) ?? 50,
+    seed: intOption('lut validate', values.seed, 'seed', 0) ?? 1,
+    measure: { runs: intOption('lut validate', values.runs, 'runs', 1) ?? 30, warmup: intOption('lut validate', values.warmup, 'warmup', 0) ?? 5 },
+    group: intOption('lut validate', values.group, 'group', 1),
+    onProgress: (d, t, eta) => progress(`validate ${device.name}: ${d}/${t} subnets measured, about ${fmtSeconds(eta)} left`),
+  });
+  progressDone();
+  const prefix = typeof values.out === 'string' ? values.out : join(dirname(lutPath), `${basename(lutPath, '.json')}.validation`);
+  writeFileAtomic(`${prefix}.json`, JSON.stringify(report, null, 1) + '\n');
+  await writeChart(prefix, {
+    title: `${net.spec.name} on ${device.name}: predicted vs measured (${report.samples.length} subnets)`,
+    xLabel: 'measured latency (ms, median)',
+    yLabel: 'predicted latency (ms)',
+    identity: { band: 0.1 },
+    series: [{ name: `subnets (±10% band shaded), Spearman ${report.spearman.toFixed(3)}`, color: '#d9534f', points: report.samples.map((s) => ({ x: s.measuredMs, y: s.predictedMs, label: `${s.config}: ${s.errorPct.toFixed(1)}%` })) }],
+  });
+  const summary = {
+    device: device.name,
+    supernet: net.spec.name,
+    samples: report.samples.length,
+    rmspe: report.rmspe,
+    within10: report.within10,
+    spearman: report.spearman,
+    noiseFloorRmspe: report.noiseFloor.rmspe,
+    noiseFloorMaxDeviation: report.noiseFloor.maxDeviation,
+    measureSeconds: report.measureSeconds,
+    report: `${prefix}.json`,
+    plot: [`${prefix}.svg`, `${prefix}.png`],
+  };
+  if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else
+    process.stdout.write(
+      `${net.spec.name} on ${device.name}, ${summary.samples} subnets: RMSPE ${(summary.rmspe * 100).toFixed(2)}%, ` +
+        `within ±10% ${(summary.within10 * 100).toFixed(1)}%, Spearman ${summary.spearman.toFixed(4)}; ` +
+        `noise floor (same model, ${report.noiseFloor.medians.length} groups) RMSPE ${(summary.noiseFloorRmspe * 100).toFixed(2)}%, ` +
+        `max ${(summary.noiseFloorMaxDeviation * 100).toFixed(1)}%; measured in ${fmtSeconds(summary.measureSeconds)}\n  wrote ${summary.report}, ${summary.plot.join(', ')}\n`,
+    );
+  return 0;
+}
+
+const SUB: Record<string, (argv: string[]) => Promise<number>> = { validate };
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const f = SUB[sub];
+  if (!f) throw new SncError(`lut: unknown subcommand ${JSON.stringify(sub ?? '')}; valid subcommands are ${choices(Object.keys(SUB))}`);
+  return f(rest);
+}
+
+export function registerLutSubcommand(name: string, f: (argv: string[]) => Promise<number>): void {
+  SUB[name] = f;
+}

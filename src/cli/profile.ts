@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { loadSupernet } from '../detr/supernet.js';
+import { loadDevice } from '../latency/device.js';
+import { profile } from '../latency/profiler.js';
+import { intOption, parse, progress, progressDone, requireString } from './args.js';
+
+export const fmtSeconds = (s: number) => (Number.isFinite(s) ? (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`) : '?');
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('profile', argv, {
+    device: { type: 'string' },
+    supernet: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    group: { type: 'string' },
+    calibration: { type: 'string' },
+    seed: { type: 'string' },
+    'allow-other-device': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--group 8] [--calibration 6] [--seed 1] [--json]\n' +
+        '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
+        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run.\n',
+    );
+    return 0;
+  }
+  const device = loadDevice(requireString('profile', values.device, 'device', 'a device name such as ort-cpu-1t'));
+  const net = loadSupernet(requireString('profile', values.supernet, 'supernet', 'a supernet folder or a preset name'));
+  const out = typeof values.out === 'string' ? values.out : join('lut', device.name, `${net.spec.name}.json`);
+  const runs = intOption('profile', values.runs, 'runs', 1) ?? 30;
+  const lut = await profile(net, device, {
+    out,
+    resume: values.resume === true,
+    measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5 },
+    group: intOption('profile', values.group, 'group', 1),
+    calibrationSamples: intOption('profile', values.calibration, 'calibration', 0),
+    seed: intOption('profile', values.seed, 'seed', 0),
+    allowOtherDevice: values['allow-other-device'] === true,
+    onProgress: (p) => progress(`profile ${device.name}: ${p.phase} ${p.done}/${p.total}, about ${fmtSeconds(p.etaSeconds)} left`),
+  });
+  progressDone();
+  const noisy = Object.values(lut.entries).filter((e) => e.spread > lut.protocol.maxSpread).length;
+  const summary = {
+    out,
+    device: device.name,
+    supernet: net.spec.name,
+    entries: Object.keys(lut.entries).length,
+    keys: lut.keys,
+    complete: lut.complete,
+    noisyEntries: noisy,
+    calibration: lut.calibration ? { a: lut.calibration.a, b: lut.calibration.b, samples: lut.calibration.samples.length, seconds: lut.calibration.seconds } : null,
+    profileSeconds: lut.profileSeconds,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else
+    process.stdout.write(
+      `wrote ${out}: ${summary.entries}/${summary.keys} blocks, ${noisy} above spread ${lut.protocol.maxSpread} after re-measuring, ` +
+        (lut.calibration ? `calibration a=${lut.calibration.a.toFixed(3)} b=${lut.calibration.b.toFixed(3)} ms (${lut.calibration.samples.length} subnets, ${fmtSeconds(lut.calibration.seconds)}), ` : '') +
+        `${fmtSeconds(lut.profileSeconds)} in all\n`,
+    );
+  return 0;
+}

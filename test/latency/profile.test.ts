@@ -1,0 +1,102 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SncError } from '../../src/errors.js';
+import { blockCounts } from '../../src/detr/keys.js';
+import { fullPlan } from '../../src/detr/model.js';
+import { enumerateConfigs } from '../../src/detr/spec.js';
+import { loadSupernetDir } from '../../src/detr/supernet.js';
+import { loadDevice } from '../../src/latency/device.js';
+import { checkLutUse, readLut, type Lut } from '../../src/latency/lut.js';
+import { LatencyPredictor } from '../../src/latency/predictor.js';
+import { distinctBlocks, profile } from '../../src/latency/profiler.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const fixture = join(root, 'test/fixtures/parity');
+const cli = join(root, 'bin/snc.js');
+const net = loadSupernetDir(fixture);
+
+test('the profiler enumerates each distinct block of the grid once, and every config\'s blocks are among them', (t) => {
+  const items = distinctBlocks(net);
+  const keys = new Set(items.map((i) => i.key));
+  t.is(keys.size, items.length);
+  for (const c of enumerateConfigs(net.spec.knobs)) {
+    for (const b of fullPlan(net, c)) t.true(keys.has(b.key), b.key);
+    for (const k of blockCounts(net.spec.architecture, c).keys()) t.true(keys.has(k), k);
+  }
+});
+
+test('blockCounts counts what the plan runs', (t) => {
+  for (const c of enumerateConfigs(net.spec.knobs).slice(0, 40)) {
+    const plan = new Map<string, number>();
+    for (const b of fullPlan(net, c)) plan.set(b.key, (plan.get(b.key) ?? 0) + 1);
+    const counts = new Map(blockCounts(net.spec.architecture, c));
+    for (const k of counts.keys()) if (k.startsWith('overhead:')) counts.delete(k);
+    t.deepEqual(Object.fromEntries([...counts].sort()), Object.fromEntries([...plan].sort()));
+  }
+});
+
+function runCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<number | null> } {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, done };
+}
+
+test('an interrupted snc profile (killed mid-run) resumes and finishes with a valid LUT', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snc-profile-'));
+  const out = join(dir, 'lut.json');
+  const args = ['profile', '--device', 'ort-cpu-1t', '--supernet', fixture, '--out', out, '--runs', '3', '--warmup', '0', '--group', '4', '--calibration', '3'];
+  const first = runCli(args);
+  // kill it as soon as the first group is on disk
+  while (!existsSync(out)) {
+    if (first.child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  first.child.kill('SIGKILL');
+  await first.done;
+  const partial: Lut = JSON.parse(readFileSync(out, 'utf8')); // never a corrupt file
+  const before = Object.keys(partial.entries).length;
+  t.true(before > 0 && before < partial.keys, `killed with ${before}/${partial.keys} entries`);
+  t.false(partial.complete);
+
+  const second = runCli([...args, '--resume']);
+  t.is(await second.done, 0);
+  const lut = readLut(out);
+  t.true(lut.complete);
+  t.is(Object.keys(lut.entries).length, lut.keys);
+  for (const [k, e] of Object.entries(partial.entries)) t.deepEqual(lut.entries[k], e, `kept ${k}`);
+  t.truthy(lut.calibration);
+  const p = new LatencyPredictor(lut, net.spec.architecture);
+  for (const c of enumerateConfigs(net.spec.knobs)) t.true(p.predict(c) > 0);
+});
+
+test('a LUT refuses another device or host unless allowed, and another supernet family', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snc-lut-'));
+  const device = loadDevice('ort-cpu-1t');
+  const lut = await profile(net, device, { out: join(dir, 'l.json'), measure: { runs: 2, warmup: 0 }, group: 64, calibrationSamples: 0 });
+  t.notThrows(() => checkLutUse(lut, 'l.json', { device, spec: net.spec }));
+  const e = t.throws(() => checkLutUse(lut, 'l.json', { device: loadDevice('ort-cpu-2t') }), { instanceOf: SncError });
+  t.regex(e!.message, /measured on another device \(device ort-cpu-1t vs ort-cpu-2t\); pass --allow-other-device/);
+  const moved = { ...lut, host: { ...lut.host, cpu: 'Some Other CPU' } };
+  t.regex(t.throws(() => checkLutUse(moved, 'l.json', { device }))!.message, /cpu "Some Other CPU" vs/);
+  t.notThrows(() => checkLutUse(moved, 'l.json', { device, allowOtherDevice: true }));
+  const other = structuredClone(net.spec);
+  other.architecture.backbone.depth = 4;
+  t.regex(t.throws(() => checkLutUse(lut, 'l.json', { spec: other }))!.message, /profiled for supernet family/);
+});
+
+test('prediction is the weighted block sum, then calibrated', (t) => {
+  const c = enumerateConfigs(net.spec.knobs)[5];
+  const entries: Lut['entries'] = {};
+  for (const it of distinctBlocks(net)) entries[it.key] = { kind: it.kind, median_ms: 1, q1_ms: 1, q3_ms: 1, spread: 0, runs: 1, retries: 0 };
+  const lut = { entries, calibration: { a: 2, b: 0.5, samples: [], seconds: 0 } } as unknown as Lut;
+  const p = new LatencyPredictor(lut, net.spec.architecture);
+  const n = [...blockCounts(net.spec.architecture, c).values()].reduce((a, b) => a + b, 0);
+  t.is(p.blockSum(c), n);
+  t.is(p.predict(c), 2 * n + 0.5);
+  const missing = { ...lut, entries: {} } as Lut;
+  t.throws(() => new LatencyPredictor(missing, net.spec.architecture).predict(c), { message: /no entry for block 'overhead:res=\d+'.*re-run snc profile/ });
+});
