@@ -106,14 +106,14 @@ def multi_head(q, k, v, heads):
 class ViTAttention(nn.Module):
     def __init__(self, dim, heads):
         super().__init__()
-        self.heads = heads
+        self.heads, self.dim = heads, dim
+        self.scale = 1.0 / math.sqrt(dim // heads)
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x):
-        c = x.shape[-1]
-        q, k, v = self.qkv(x).split(c, dim=-1)
-        q = q * (1.0 / math.sqrt(c // self.heads))
+        q, k, v = self.qkv(x).split(self.dim, dim=-1)
+        q = q * self.scale
         return self.proj(multi_head(q, k, v, self.heads))
 
 
@@ -181,14 +181,14 @@ class SelfAttention(nn.Module):
     def __init__(self, d, heads):
         super().__init__()
         self.heads = heads
+        self.scale = 1.0 / math.sqrt(d // heads)
         self.q_proj = nn.Linear(d, d)
         self.k_proj = nn.Linear(d, d)
         self.v_proj = nn.Linear(d, d)
         self.out_proj = nn.Linear(d, d)
 
     def forward(self, qk, v):
-        d = qk.shape[-1]
-        q = self.q_proj(qk) * (1.0 / math.sqrt(d // self.heads))
+        q = self.q_proj(qk) * self.scale
         k = self.k_proj(qk)
         return self.out_proj(multi_head(q, k, self.v_proj(v), self.heads))
 
@@ -295,8 +295,9 @@ class Supernet(nn.Module):
         a = self.arch
         bb = a['backbone']
         p, nw, L, Q = config['patch'], config['windows'], config['layers'], config['queries']
-        R = image.shape[-1]
-        assert R == config['resolution'] and R % (p * nw) == 0, (R, config)
+        R = config['resolution']
+        if not torch.jit.is_tracing():
+            assert image.shape[-1] == image.shape[-2] == R and R % (p * nw) == 0, (tuple(image.shape), config)
         G = R // p
         B = image.shape[0]
 
