@@ -6,6 +6,7 @@ type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Pro
 const COMMANDS: Record<string, Command> = {
   info: { summary: 'knob grid, subnet count, parameters and FLOPs of a supernet', load: () => import('./info.js') },
   export: { summary: 'write one subnet as an ONNX model', load: () => import('./export.js') },
+  measure: { summary: 'time ONNX models end to end on a device (median and spread)', load: () => import('./measure.js') },
   profile: { summary: 'time every block of a supernet on a device into a latency LUT', load: () => import('./profile.js') },
   predict: { summary: 'predict a subnet\'s latency from a LUT', load: () => import('./predict.js') },
   lut: { summary: 'LUT tools: validate (predicted vs measured)', load: () => import('./lut.js') },

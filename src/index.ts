@@ -1,0 +1,14 @@
+export { SncError } from './errors.js';
+export { loadSupernet, loadSupernetDir, type Supernet } from './detr/supernet.js';
+export { parseConfig, validateConfig, enumerateConfigs, configKey, type SubnetConfig, type SupernetSpec, type KnobGrid } from './detr/spec.js';
+export { buildSubnet, buildBlock, planSubnet, type Block, type BuildOptions } from './detr/model.js';
+export { subnetCost } from './detr/cost.js';
+export { exportSubnet, exportSubnetToFile } from './export/export-subnet.js';
+export { encodeModel } from './export/onnx-writer.js';
+export { decodeModel } from './export/onnx-reader.js';
+export { readSafetensors, writeSafetensors } from './export/safetensors.js';
+export { loadDevice, listDevices, type Device } from './latency/device.js';
+export { profile } from './latency/profiler.js';
+export { readLut, type Lut } from './latency/lut.js';
+export { LatencyPredictor } from './latency/predictor.js';
+export { validateLut } from './latency/validate.js';
