@@ -43,6 +43,12 @@ function scaleRows(t: Tensor, rows: [number, number], s: number | Float32Array):
   return f32(dims, data);
 }
 
+function sliceRows(t: Tensor, from: number, to: number): Tensor {
+  const cols = t.dims.length === 2 ? t.dims[1] : 1;
+  const data = (t.data as Float32Array).slice(from * cols, to * cols);
+  return f32(t.dims.length === 2 ? [to - from, cols] : [to - from], data);
+}
+
 const catRows = (ts: Tensor[]): Tensor => {
   const cols = ts[0].dims.length === 2 ? ts[0].dims[1] : undefined;
   const rows = ts.reduce((s, t) => s + t.dims[0], 0);
@@ -121,8 +127,9 @@ export function vitBlock(g: GraphBuilder, a: Architecture, w: Weights, geo: Geom
   const scale = 1 / Math.sqrt(C / heads);
   const qkvW = scaleRows(w.get(`${pre}.attn.qkv.weight`), [0, C], scale);
   const qkvB = scaleRows(w.get(`${pre}.attn.qkv.bias`), [0, C], scale);
-  const qkv = op.linear(g, h, qkvW, qkvB, `${pre}.attn.qkv`);
-  const [q, k, v] = op.split(g, qkv, -1, [C, C, C]);
+  // three projections instead of one and a Split: the Split would copy every q, k and v
+  const rows = (t: Tensor, r: number) => sliceRows(t, r * C, (r + 1) * C);
+  const [q, k, v] = ['q', 'k', 'v'].map((name, r) => op.linear(g, h, rows(qkvW, r), rows(qkvB, r), `${pre}.attn.${name}`));
   let o = attention(g, q, k, v, heads);
   if (windowed) o = op.reshape(g, o, [B, N, C]);
   const gamma1 = w.get(`${pre}.ls1.gamma`).data as Float32Array;

@@ -159,7 +159,7 @@ export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOpti
   const env = new Map<string, Value>();
   const first = plan[0].inputs[0];
   env.set(first.name, g.input(first.name, 'float32', first.shape));
-  env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
+  if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
   for (const b of plan) {
     const ins = b.inputs.map((i) => {
       const v = env.get(i.name);

@@ -101,6 +101,8 @@ export function invalidReason(grid: KnobGrid, c: SubnetConfig): string | undefin
     return `res=${c.resolution} is not divisible by patch x windows = ${c.patch} x ${c.windows} = ${unit}; ` +
       (ok.length ? `valid resolutions for this patch and window count are ${choices(ok)}` : 'no resolution of the grid is, change patch or windows');
   }
+  const tokens = (c.resolution / c.patch) ** 2;
+  if (c.queries > tokens) return `queries=${c.queries} is more than the ${tokens} tokens of res=${c.resolution},patch=${c.patch}, and queries are selected from tokens`;
   return undefined;
 }
 

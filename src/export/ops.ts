@@ -109,7 +109,7 @@ export function layerNorm(g: GraphBuilder, x: Value, weight: Tensor, bias: Tenso
 
 /** Exact (erf) GELU, in the form onnxruntime fuses into one kernel. */
 export function gelu(g: GraphBuilder, x: Value): Value {
-  const e = erf(g, mul(g, x, g.scalar(Math.SQRT1_2)));
+  const e = erf(g, div(g, x, g.scalar(Math.SQRT2)));
   return mul(g, mul(g, x, add(g, e, g.scalar(1))), g.scalar(0.5));
 }
 
