@@ -143,6 +143,26 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     report('blocks');
   }
 
+  // A noisy entry was usually timed while something else ran: measure those once more at the
+  // end, at another moment, and keep whichever measurement has the smaller spread.
+  const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].spread > measure.maxSpread);
+  for (let g = 0; g < noisy.length; g += group) {
+    const batch = noisy.slice(g, g + group);
+    const sessions = [];
+    for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
+    const ms = await measureInterleaved(sessions, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
+    await Promise.all(sessions.map((s) => s.release()));
+    batch.forEach((item, k) => {
+      const old = lut.entries[item.key];
+      const m = ms[k];
+      if (m.spread < old.spread) lut.entries[item.key] = { kind: item.kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries: old.retries + 1 };
+      else old.retries += 1;
+    });
+    lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
+    writeLut(opts.out, lut);
+    report('re-measuring noisy blocks');
+  }
+
   if (!lut.calibration && calibN > 0) {
     const t0 = performance.now();
     lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1);
