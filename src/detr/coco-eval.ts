@@ -149,13 +149,15 @@ const A = AREA_RANGES.length;
 const M = MAX_DETS.length;
 const EPS = 2.220446049250313e-16; // np.spacing(1)
 
+const AT = A * T;
+
 /** evaluateImg's result for one image and category, kept compact. */
 interface ImageCategoryResult {
   imageId: number;
-  /** Scores of the kept detections, descending. */
+  /** Scores of the kept detections (at most maxDets[-1]), descending. */
   scores: Float64Array;
-  /** Per area range: [T x D] flags, bit 0 = matched (dtm != 0), bit 1 = ignored (dtIg). */
-  flags: Uint8Array[];
+  /** [D x A x T] flags, det-major: bit 0 = matched (dtm != 0), bit 1 = ignored (dtIg). */
+  flags: Uint8Array;
   /** Per area range: the number of ground truths not ignored. */
   notIgnored: Int32Array;
 }
@@ -185,10 +187,10 @@ export interface CocoEvalResult {
 export class CocoEvaluator {
   readonly categoryIds: number[];
   private readonly catIndex = new Map<number, number>();
-  private readonly gtByImage = new Map<number, GroundTruth[]>();
+  /** Ground truths per image, then per category index, in file order. */
+  private readonly gtByImage = new Map<number, Map<number, GroundTruth[]>>();
   private readonly perCategory: ImageCategoryResult[][];
   private readonly seen = new Set<number>();
-  private nextDetId = 1;
 
   /**
    * @param categoryIds every category of the ground truth (COCOeval uses all of cocoGt's
@@ -200,9 +202,12 @@ export class CocoEvaluator {
     this.categoryIds.forEach((c, i) => this.catIndex.set(c, i));
     this.perCategory = this.categoryIds.map(() => []);
     for (const g of groundTruth) {
-      if (!this.catIndex.has(g.categoryId)) continue;
-      let list = this.gtByImage.get(g.imageId);
-      if (!list) this.gtByImage.set(g.imageId, (list = []));
+      const k = this.catIndex.get(g.categoryId);
+      if (k === undefined) continue;
+      let byCat = this.gtByImage.get(g.imageId);
+      if (!byCat) this.gtByImage.set(g.imageId, (byCat = new Map()));
+      let list = byCat.get(k);
+      if (!list) byCat.set(k, (list = []));
       list.push(g);
     }
   }
@@ -219,22 +224,17 @@ export class CocoEvaluator {
   addImage(imageId: number, detections: readonly Detection[]): void {
     if (this.seen.has(imageId)) throw new Error(`CocoEvaluator: image ${imageId} added twice`);
     this.seen.add(imageId);
-    const gts = this.gtByImage.get(imageId) ?? [];
-    const byCat = new Map<number, { gts: GroundTruth[]; dts: (Detection & { id: number })[] }>();
-    const group = (c: number) => {
-      let e = byCat.get(c);
-      if (!e) byCat.set(c, (e = { gts: [], dts: [] }));
-      return e;
-    };
-    for (const g of gts) group(g.categoryId).gts.push(g);
+    const gts = this.gtByImage.get(imageId);
+    const dts = new Map<number, Detection[]>();
     for (const d of detections) {
-      const id = this.nextDetId++;
-      if (this.catIndex.has(d.categoryId)) group(d.categoryId).dts.push({ ...d, id });
+      const k = this.catIndex.get(d.categoryId);
+      if (k === undefined) continue;
+      const list = dts.get(k);
+      if (list) list.push(d);
+      else dts.set(k, [d]);
     }
-    for (const [c, { gts: g, dts: d }] of byCat) {
-      if (!g.length && !d.length) continue;
-      this.perCategory[this.catIndex.get(c)!].push(evaluateImageCategory(imageId, g, d));
-    }
+    const cats = new Set([...(gts?.keys() ?? []), ...dts.keys()]);
+    for (const k of cats) this.perCategory[k].push(evaluateImageCategory(imageId, gts?.get(k) ?? [], dts.get(k) ?? []));
   }
 
   /** COCOeval.accumulate over the images added. */
@@ -245,56 +245,54 @@ export class CocoEvaluator {
     for (let k = 0; k < K; k++) {
       const E = [...this.perCategory[k]].sort((a, b) => a.imageId - b.imageId);
       if (!E.length) continue;
+      // every image's kept detections, images in id order: scores, rank in the image, flags
+      const N = E.reduce((s, e) => s + e.scores.length, 0);
+      const scores = new Float64Array(N);
+      const rank = new Int32Array(N);
+      const flags = new Uint8Array(N * AT);
+      const npig = new Int32Array(A);
+      let off = 0;
+      for (const e of E) {
+        const D = e.scores.length;
+        scores.set(e.scores, off);
+        flags.set(e.flags, off * AT);
+        for (let d = 0; d < D; d++) rank[off + d] = d;
+        for (let a = 0; a < A; a++) npig[a] += e.notIgnored[a];
+        off += D;
+      }
+      // one stable sort serves every maxDets: cutting each image to its first maxDet detections
+      // and sorting again keeps the same relative order
+      const order = stableDescending(scores);
+      const sel = new Int32Array(N);
+      const rc = new Float64Array(N);
+      const pr = new Float64Array(N);
       for (let m = 0; m < M; m++) {
         const maxDet = MAX_DETS[m];
-        const counts = E.map((e) => Math.min(e.scores.length, maxDet));
-        const N = counts.reduce((s, x) => s + x, 0);
-        const scores = new Float64Array(N);
-        let off = 0;
-        for (let i = 0; i < E.length; i++) {
-          scores.set(E[i].scores.subarray(0, counts[i]), off);
-          off += counts[i];
-        }
-        const order = stableDescending(scores);
-        const flags = new Uint8Array(T * N);
-        const tp = new Float64Array(N);
-        const fp = new Float64Array(N);
-        const rc = new Float64Array(N);
-        const pr = new Float64Array(N);
+        let n = 0;
+        for (let j = 0; j < N; j++) if (rank[order[j]] < maxDet) sel[n++] = order[j] * AT;
         for (let a = 0; a < A; a++) {
-          let npig = 0;
-          for (const e of E) npig += e.notIgnored[a];
-          if (npig === 0) continue;
-          off = 0;
-          for (let i = 0; i < E.length; i++) {
-            const D = E[i].scores.length;
-            const f = E[i].flags[a];
-            for (let t = 0; t < T; t++) flags.set(f.subarray(t * D, t * D + counts[i]), t * N + off);
-            off += counts[i];
-          }
+          if (npig[a] === 0) continue;
           for (let t = 0; t < T; t++) {
+            const col = a * T + t;
             let tps = 0;
             let fps = 0;
-            for (let j = 0; j < N; j++) {
-              const f = flags[t * N + order[j]];
+            for (let j = 0; j < n; j++) {
+              const f = flags[sel[j] + col];
               if (!(f & 2)) {
                 if (f & 1) tps++;
                 else fps++;
               }
-              tp[j] = tps;
-              fp[j] = fps;
+              rc[j] = tps / npig[a];
+              pr[j] = tps / (fps + tps + EPS);
             }
-            for (let j = 0; j < N; j++) {
-              rc[j] = tp[j] / npig;
-              pr[j] = tp[j] / (fp[j] + tp[j] + EPS);
-            }
-            recall[((t * K + k) * A + a) * M + m] = N ? rc[N - 1] : 0;
-            for (let j = N - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
+            recall[((t * K + k) * A + a) * M + m] = n ? rc[n - 1] : 0;
+            for (let j = n - 1; j > 0; j--) if (pr[j] > pr[j - 1]) pr[j - 1] = pr[j];
             let pi = 0;
+            const base = ((t * R * K + k) * A + a) * M + m;
             for (let r = 0; r < R; r++) {
               const thr = RECALL_THRESHOLDS[r];
-              while (pi < N && rc[pi] < thr) pi++;
-              precision[(((t * R + r) * K + k) * A + a) * M + m] = pi < N ? pr[pi] : 0;
+              while (pi < n && rc[pi] < thr) pi++;
+              precision[base + r * K * A * M] = pi < n ? pr[pi] : 0;
             }
           }
         }
@@ -303,7 +301,7 @@ export class CocoEvaluator {
     return { precision, recall, categoryIds: this.categoryIds };
   }
 
-  /** Adds nothing: accumulates and summarises into the twelve numbers. */
+  /** Accumulates and summarises into the twelve numbers. */
   summarize(): CocoEvalResult {
     const acc = this.accumulate();
     const stats = summarize(acc);
@@ -349,56 +347,61 @@ export function summarize(acc: Accumulated): number[] {
 }
 
 /** COCOeval.evaluateImg for one image and category, for every area range at once. */
-function evaluateImageCategory(imageId: number, gts: GroundTruth[], dtsIn: (Detection & { id: number })[]): ImageCategoryResult {
+function evaluateImageCategory(imageId: number, gts: readonly GroundTruth[], dtsIn: readonly Detection[]): ImageCategoryResult {
   const maxDet = MAX_DETS[M - 1];
-  const dts = stableDescending(dtsIn.map((d) => d.score)).slice(0, maxDet).map((i) => dtsIn[i]);
+  let sorted = true;
+  for (let i = 1; i < dtsIn.length && sorted; i++) sorted = !(dtsIn[i].score > dtsIn[i - 1].score);
+  const dts = sorted ? dtsIn.slice(0, maxDet) : stableDescending(dtsIn.map((d) => d.score)).slice(0, maxDet).map((i) => dtsIn[i]);
   const D = dts.length;
   const G = gts.length;
   const crowd = gts.map((g) => g.iscrowd);
   const ious = D && G ? boxIou(dts.map((d) => d.bbox), gts.map((g) => g.bbox), crowd) : undefined;
-  const dtArea = dts.map((d) => d.bbox[2] * d.bbox[3]);
-  const flags: Uint8Array[] = [];
+  const flags = new Uint8Array(D * AT);
   const notIgnored = new Int32Array(A);
-  const gtm = new Uint8Array(T * G);
-  const dtm = new Float64Array(D);
-  const dtIg = new Uint8Array(D);
+  const gtm = new Uint8Array(G);
+  const dtIgArea = new Uint8Array(D);
+  const order = new Int32Array(G);
+  const gtIg = new Uint8Array(G);
   for (let a = 0; a < A; a++) {
     const [lo, hi] = AREA_RANGES[a];
-    const ignore = gts.map((g) => (g.iscrowd || g.area < lo || g.area > hi ? 1 : 0));
-    // gt sorted ignore last, stable
-    const order = Array.from({ length: G }, (_, i) => i).sort((x, y) => ignore[x] - ignore[y] || x - y);
-    const gtIg = order.map((g) => ignore[g]);
-    notIgnored[a] = gtIg.filter((x) => x === 0).length;
-    const f = new Uint8Array(T * D);
-    gtm.fill(0);
+    // ground truths sorted ignore last, stable
+    let n = 0;
+    for (let g = 0; g < G; g++) if (!(gts[g].iscrowd || gts[g].area < lo || gts[g].area > hi)) order[n++] = g;
+    notIgnored[a] = n;
+    for (let g = 0; g < G; g++) if (gts[g].iscrowd || gts[g].area < lo || gts[g].area > hi) order[n++] = g;
+    for (let gi = 0; gi < G; gi++) gtIg[gi] = gi < notIgnored[a] ? 0 : 1;
+    for (let d = 0; d < D; d++) {
+      const w = dts[d].bbox[2] * dts[d].bbox[3];
+      dtIgArea[d] = w < lo || w > hi ? 1 : 0;
+    }
     for (let t = 0; t < T; t++) {
-      dtm.fill(0);
-      dtIg.fill(0);
-      if (ious) {
-        for (let d = 0; d < D; d++) {
+      gtm.fill(0);
+      const col = a * T + t;
+      for (let d = 0; d < D; d++) {
+        let m = -1;
+        if (ious) {
           let iou = Math.min(IOU_THRESHOLDS[t], 1 - 1e-10);
-          let m = -1;
           for (let gi = 0; gi < G; gi++) {
             const g = order[gi];
-            if (gtm[t * G + gi] && !crowd[g]) continue;
+            if (gtm[gi] && !crowd[g]) continue;
             if (m > -1 && gtIg[m] === 0 && gtIg[gi] === 1) break;
             const v = ious[d * G + g];
             if (v < iou) continue;
             iou = v;
             m = gi;
           }
-          if (m === -1) continue;
-          dtIg[d] = gtIg[m];
-          dtm[d] = gts[order[m]].id;
-          gtm[t * G + m] = 1;
         }
-      }
-      for (let d = 0; d < D; d++) {
-        const unmatchedOutside = dtm[d] === 0 && (dtArea[d] < lo || dtArea[d] > hi);
-        f[t * D + d] = (dtm[d] !== 0 ? 1 : 0) | (dtIg[d] || unmatchedOutside ? 2 : 0);
+        let f: number;
+        if (m === -1) f = dtIgArea[d] ? 2 : 0;
+        else {
+          gtm[m] = 1;
+          // dtm holds the ground truth's id: an id of 0 reads as no match (pycocotools does the same)
+          const matched = gts[order[m]].id !== 0;
+          f = (matched ? 1 : 0) | (gtIg[m] || (!matched && dtIgArea[d]) ? 2 : 0);
+        }
+        flags[d * AT + col] = f;
       }
     }
-    flags.push(f);
   }
-  return { imageId, scores: Float64Array.from(dts.map((d) => d.score)), flags, notIgnored };
+  return { imageId, scores: Float64Array.from(dts, (d) => d.score), flags, notIgnored };
 }
