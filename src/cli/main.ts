@@ -10,6 +10,8 @@ const COMMANDS: Record<string, Command> = {
   profile: { summary: 'time every block of a supernet on a device into a latency LUT', load: () => import('./profile.js') },
   predict: { summary: 'predict a subnet\'s latency from a LUT', load: () => import('./predict.js') },
   lut: { summary: 'LUT tools: validate (predicted vs measured)', load: () => import('./lut.js') },
+  data: { summary: 'detection data: synth (a synthetic COCO-format set)', load: () => import('./data.js') },
+  eval: { summary: 'COCO bbox metrics of a subnet (onnxruntime-node) or of a detections file', load: () => import('./eval.js') },
 };
 
 export function registerCommand(name: string, c: Command): void {

@@ -1,0 +1,162 @@
+import { existsSync, statSync } from 'node:fs';
+import sharp from 'sharp';
+import { readCocoDataset } from '../data/coco.js';
+import { Problems, problemLine } from '../data/problems.js';
+import { ResultsWriter, readCocoResults } from '../data/results.js';
+import { METRIC_LINES, METRIC_NAMES } from '../detr/coco-eval.js';
+import { createSession, defaultThreads, evaluateDetections, evaluateSession, openImages, type EvalReport } from '../detr/evaluate.js';
+import { DEFAULT_TOP_K, mapClasses } from '../detr/postprocess.js';
+import { configKey, parseConfig, validateConfig } from '../detr/spec.js';
+import { loadSupernet } from '../detr/supernet.js';
+import { SncError } from '../errors.js';
+import { intOption, parse, progress, progressDone } from './args.js';
+
+const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
+       snc eval --detections results.json --data DIR [--json]
+  COCO bbox metrics (the twelve numbers of pycocotools' COCOeval) of a subnet run with
+  onnxruntime-node over a COCO-format folder, or of a detections file in the COCO results format
+  --data DIR            a folder with annotations.json and images/
+  --annotations FILE    another annotations file (with or instead of --data)
+  --images DIR          another images folder
+  --threads N           onnxruntime intra-op threads (default: cores - 1, at least 1)
+  --top-k N             detections kept per image (default ${DEFAULT_TOP_K})
+  --prefetch N          images decoded ahead of inference (default 4)
+  --limit N             only the first N images
+  --save-detections F   also write the subnet's detections to F (COCO results format)
+  --strict              a missing or undecodable image or a dangling annotation is an error
+                        (default: skipped, counted and listed)
+`;
+
+const MAX_LISTED = 20;
+
+function peakRssMiB(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+function printReport(r: EvalReport, extra: string[]): void {
+  const lines = METRIC_NAMES.map((n) => ` ${METRIC_LINES[n]} = ${r.metrics[n].toFixed(3)}`);
+  const skipped = r.skipped.images + r.skipped.annotations + r.skipped.detections;
+  lines.push(
+    `images ${r.images}, skipped ${skipped ? `${r.skipped.images} images, ${r.skipped.annotations} annotations, ${r.skipped.detections} detections` : 'nothing'}`,
+    ...extra,
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+  for (const p of r.problems.slice(0, MAX_LISTED)) process.stderr.write(`skipped: ${problemLine(p)}\n`);
+  if (r.problems.length > MAX_LISTED) process.stderr.write(`skipped: ... and ${r.problems.length - MAX_LISTED} more (--json lists them all)\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('eval', argv, {
+    supernet: { type: 'string' },
+    config: { type: 'string' },
+    detections: { type: 'string' },
+    data: { type: 'string' },
+    annotations: { type: 'string' },
+    images: { type: 'string' },
+    threads: { type: 'string' },
+    'top-k': { type: 'string' },
+    prefetch: { type: 'string' },
+    limit: { type: 'string' },
+    'save-detections': { type: 'string' },
+    strict: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const supernetRef = str('supernet');
+  const detectionsFile = str('detections');
+  if (!supernetRef === !detectionsFile) throw new SncError('eval: give either --supernet (run a subnet) or --detections (score a results file)');
+  if (!str('data') && !str('annotations')) throw new SncError('eval: --data is required (a COCO folder with annotations.json and images/)');
+  for (const flag of detectionsFile ? ['config', 'threads', 'top-k', 'prefetch', 'limit', 'save-detections'] : [])
+    if (values[flag] !== undefined) throw new SncError(`eval: --${flag} applies to --supernet runs, not to --detections`);
+
+  const problems = new Problems(values.strict === true);
+  const ds = readCocoDataset(str('data'), { annotations: str('annotations'), images: str('images') }, problems);
+
+  if (detectionsFile) {
+    const byImage = readCocoResults(detectionsFile, ds, problems);
+    const r = evaluateDetections(ds, byImage, problems);
+    const out = { detections: detectionsFile, annotations: ds.annotationsFile, ...reportJson(r) };
+    if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    else printReport(r, [`scored in ${r.seconds.toFixed(2)} s`]);
+    return 0;
+  }
+
+  const net = loadSupernet(supernetRef!);
+  const config = validateConfig(net.spec.knobs, str('config') !== undefined ? parseConfig(str('config')!, net.spec.default) : net.spec.default);
+  const threads = intOption('eval', values.threads, 'threads', 1) ?? defaultThreads();
+  const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
+  const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;
+  const limit = intOption('eval', values.limit, 'limit', 1);
+  if (!existsSync(ds.imagesDir) || !statSync(ds.imagesDir).isDirectory()) throw new SncError(`eval: images folder ${ds.imagesDir} does not exist (name another with --images)`);
+  sharp.cache(false);
+  const model = { resolution: config.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
+  mapClasses(model.classes, ds.categories); // fails early when no class is a category
+  const t0 = performance.now();
+  // decoding starts now, while the subnet is exported and its session created
+  const images = openImages(ds, problems, { model, prefetch, limit });
+  const session = await createSession(net, config, threads).catch(async (e) => {
+    await images.close();
+    throw e;
+  });
+  const setupSeconds = (performance.now() - t0) / 1000;
+  const saveTo = str('save-detections');
+  const writer = saveTo ? new ResultsWriter(saveTo) : undefined;
+  let r: EvalReport;
+  try {
+    r = await evaluateSession(session, ds, problems, {
+      model,
+      images,
+      topK,
+      prefetch,
+      limit,
+      detectionsOut: writer,
+      onProgress: (done, total) => {
+        if (done % 20 === 0 || done === total) progress(`eval ${done}/${total} images`);
+      },
+    });
+    writer?.commit();
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    progressDone();
+    await session.release();
+  }
+  const out = {
+    supernet: net.spec.name,
+    config: configKey(config),
+    annotations: ds.annotationsFile,
+    threads,
+    setupSeconds,
+    ...reportJson(r),
+    inferenceSeconds: r.inferenceSeconds,
+    unmatchedClasses: r.unmatchedClasses,
+    savedDetections: saveTo,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else
+    printReport(r, [
+      `${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(1)} s; inference ${((1000 * r.inferenceSeconds!) / Math.max(1, r.images)).toFixed(1)} ms/image on ${threads} thread${threads > 1 ? 's' : ''}), peak RSS ${peakRssMiB()} MiB`,
+      ...(r.unmatchedClasses?.length ? [`classes without a category in the data set (not scored): ${r.unmatchedClasses.join(', ')}`] : []),
+    ]);
+  return 0;
+}
+
+function reportJson(r: EvalReport) {
+  return {
+    images: r.images,
+    skipped: r.skipped,
+    metrics: r.metrics,
+    stats: r.stats,
+    perCategory: r.perCategory,
+    seconds: r.seconds,
+    imagesPerSecond: r.imagesPerSecond,
+    peakRssMiB: peakRssMiB(),
+    problems: r.problems,
+  };
+}
