@@ -3,7 +3,9 @@
  * onnxruntime-node (CPU, CUDA, WebGPU providers) and onnxruntime-web (WebAssembly, the engine
  * browsers run). Inputs are generated once per session so that runs time the model alone.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { SncError } from '../errors.js';
 import type { Device } from './device.js';
 
@@ -40,8 +42,18 @@ async function runtimeModule(device: Device): Promise<OrtModule> {
 }
 
 export function runtimeVersion(device: Device): RuntimeVersions {
-  const pkg = require(`${device.runtime}/package.json`) as { version: string };
-  return { runtime: device.runtime, version: pkg.version };
+  // onnxruntime-web's package "exports" hide its package.json: find it above the resolved entry
+  let dir = dirname(require.resolve(device.runtime));
+  for (;;) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const pkg = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version: string };
+      if (pkg.name === device.runtime) return { runtime: device.runtime, version: pkg.version };
+    }
+    const up = dirname(dir);
+    if (up === dir) return { runtime: device.runtime, version: 'unknown' };
+    dir = up;
+  }
 }
 
 /** Throws an SncError naming the provider when this machine cannot run the device. */
