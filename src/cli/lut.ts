@@ -73,7 +73,10 @@ async function validate(argv: string[]): Promise<number> {
   return 0;
 }
 
-const SUB: Record<string, (argv: string[]) => Promise<number>> = { validate };
+const SUB: Record<string, (argv: string[]) => Promise<number>> = {
+  validate,
+  ops: async (argv) => (await import('./lut-ops.js')).run(argv),
+};
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -74,6 +74,7 @@ export function readLut(path: string): Lut {
     throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   if (lut?.format !== 'snc-lut' || lut.version !== 1) throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
+  if ((lut as { kind?: string }).kind === 'ops') throw new SncError(`${path}: is an op-level LUT (snc lut ops), not a block LUT of a supernet; predict ONNX models with it: snc predict --lut ${path} --model X.onnx`);
   if (typeof lut.entries !== 'object' || !lut.device?.name) throw new SncError(`${path}: LUT has no entries or no device`);
   return lut;
 }

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { loadDevice } from '../latency/device.js';
+import { checkProfilable } from '../latency/kernel-profile.js';
+import { buildOpLut } from '../latency/op-lut.js';
+import { DEFAULT_ZOO } from '../latency/op-zoo.js';
+import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { fmtSeconds } from './profile.js';
+
+/** snc lut ops: an op-level LUT from onnxruntime's per-node profiling of the op zoo (and extra models). */
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('lut ops', argv, {
+    device: { type: 'string' },
+    out: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    'e2e-runs': { type: 'string' },
+    'zoo-cnn': { type: 'string' },
+    'zoo-transformer': { type: 'string' },
+    seed: { type: 'string' },
+    group: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: snc lut ops --device NAME [--out FILE] [--model extra.onnx ...] [--runs 15] [--warmup 3] [--e2e-runs 20]\n' +
+        `                   [--zoo-cnn ${DEFAULT_ZOO.cnn}] [--zoo-transformer ${DEFAULT_ZOO.transformer}] [--seed 1] [--group 8] [--json]\n` +
+        '  Profiles the op zoo (seeded small CNNs and transformer blocks) and any --model files with\n' +
+        "  onnxruntime's per-node profiler on the device, and writes an op-level LUT (default\n" +
+        '  lut/<device>/ops.json) that predicts any ONNX model: snc predict --lut FILE --model X.onnx.\n' +
+        '  onnxruntime-node devices with the cpu provider only.\n',
+    );
+    return 0;
+  }
+  const device = loadDevice(requireString('lut ops', values.device, 'device', 'a device name such as ort-cpu-1t'));
+  checkProfilable(device);
+  const out = typeof values.out === 'string' ? values.out : join('lut', device.name, 'ops.json');
+  const files = [...((values.model as string[] | undefined) ?? []), ...positionals];
+  const lut = await buildOpLut(device, {
+    out,
+    files,
+    runs: intOption('lut ops', values.runs, 'runs', 1),
+    warmup: intOption('lut ops', values.warmup, 'warmup', 0),
+    e2eRuns: intOption('lut ops', values['e2e-runs'], 'e2e-runs', 1),
+    group: intOption('lut ops', values.group, 'group', 1),
+    seed: intOption('lut ops', values.seed, 'seed', 0),
+    zoo: {
+      cnn: intOption('lut ops', values['zoo-cnn'], 'zoo-cnn', 0) ?? DEFAULT_ZOO.cnn,
+      transformer: intOption('lut ops', values['zoo-transformer'], 'zoo-transformer', 0) ?? DEFAULT_ZOO.transformer,
+      seed: intOption('lut ops', values.seed, 'seed', 0) ?? DEFAULT_ZOO.seed,
+    },
+    onProgress: (p) => progress(`lut ops ${device.name}: ${p.done}/${p.total} models, about ${fmtSeconds(p.etaSeconds)} left`),
+  });
+  progressDone();
+  const cal = lut.calibration!;
+  const summary = {
+    out,
+    device: device.name,
+    models: lut.models.length,
+    entries: Object.keys(lut.entries).length,
+    opTypes: [...new Set(Object.values(lut.entries).map((e) => e.op))].sort(),
+    calibration: { a: cal.a, b: cal.b, rmspe: cal.rmspe, rmspeAll: cal.rmspeAll },
+    profileSeconds: lut.profileSeconds,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else
+    process.stdout.write(
+      `wrote ${out}: ${summary.entries} kernel keys of ${summary.opTypes.length} op types from ${summary.models} models; ` +
+        `calibration a=${cal.a.toFixed(3)} b=${cal.b.toFixed(3)} ms (RMSPE ${(cal.rmspe * 100).toFixed(1)}% on models of 1 ms or more, ${(cal.rmspeAll * 100).toFixed(1)}% on all); ` +
+        `${fmtSeconds(lut.profileSeconds)} in all\n`,
+    );
+  return 0;
+}
