@@ -17,8 +17,9 @@ export async function* prefetchMap<I, O>(items: Iterable<I>, fn: (item: I) => Pr
   };
   fill();
   while (queue.length) {
-    const p = queue.shift()!;
+    const v = await queue[0];
+    queue.shift();
     fill();
-    yield await p;
+    yield v;
   }
 }
