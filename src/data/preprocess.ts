@@ -6,6 +6,7 @@
  */
 import sharp from 'sharp';
 import type { Preprocess } from '../detr/spec.js';
+import { imageSize } from './image-size.js';
 
 export interface Decoded {
   /** Size of the decoded image, before resizing. */
@@ -30,7 +31,8 @@ export class Preprocessor {
   async prepare(input: Buffer, out: Float32Array): Promise<Decoded> {
     const R = this.resolution;
     const img = sharp(input);
-    const meta = await img.metadata();
+    // the original size, for boxes in its pixels: from the header when it is a JPEG or PNG
+    const size = imageSize(input) ?? (await img.metadata());
     const { data, info } = await img
       .removeAlpha()
       .toColourspace('srgb')
@@ -38,7 +40,7 @@ export class Preprocessor {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
     this.normalise(data, info.channels, out);
-    return { width: meta.width ?? info.width, height: meta.height ?? info.height };
+    return { width: size.width ?? info.width, height: size.height ?? info.height };
   }
 
   /** Interleaved 8-bit pixels (1 or 3+ channels, R x R) to normalised planes. */
