@@ -14,7 +14,6 @@ export async function run(argv: string[]): Promise<number> {
     model: { type: 'string', multiple: true },
     runs: { type: 'string' },
     warmup: { type: 'string' },
-    'e2e-runs': { type: 'string' },
     'zoo-cnn': { type: 'string' },
     'zoo-transformer': { type: 'string' },
     seed: { type: 'string' },
@@ -24,12 +23,12 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc lut ops --device NAME [--out FILE] [--model extra.onnx ...] [--runs 15] [--warmup 3] [--e2e-runs 20]\n' +
+      'usage: snc lut ops --device NAME [--out FILE] [--model extra.onnx ...] [--runs 20] [--warmup 3]\n' +
         `                   [--zoo-cnn ${DEFAULT_ZOO.cnn}] [--zoo-transformer ${DEFAULT_ZOO.transformer}] [--seed 1] [--group 8] [--json]\n` +
         '  Profiles the op zoo (seeded small CNNs and transformer blocks) and any --model files with\n' +
         "  onnxruntime's per-node profiler on the device, and writes an op-level LUT (default\n" +
         '  lut/<device>/ops.json) that predicts any ONNX model: snc predict --lut FILE --model X.onnx.\n' +
-        '  onnxruntime-node devices with the cpu provider only.\n',
+        '  Devices: onnxruntime-node with the cpu provider (ort-cpu-1t, ort-cpu-2t) and ort-wasm-1t.\n',
     );
     return 0;
   }
@@ -42,7 +41,6 @@ export async function run(argv: string[]): Promise<number> {
     files,
     runs: intOption('lut ops', values.runs, 'runs', 1),
     warmup: intOption('lut ops', values.warmup, 'warmup', 0),
-    e2eRuns: intOption('lut ops', values['e2e-runs'], 'e2e-runs', 1),
     group: intOption('lut ops', values.group, 'group', 1),
     seed: intOption('lut ops', values.seed, 'seed', 0),
     zoo: {
@@ -54,6 +52,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   progressDone();
   const cal = lut.calibration!;
+  const warning =
+    cal.rmspe > 0.15
+      ? `calibration RMSPE ${(cal.rmspe * 100).toFixed(0)}% on zoo models of 1 ms or more: the machine was probably busy (other processes, or fewer free cores than the device's ${device.threads} threads); build the table again when it is idle`
+      : undefined;
   const summary = {
     out,
     device: device.name,
@@ -62,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
     opTypes: [...new Set(Object.values(lut.entries).map((e) => e.op))].sort(),
     calibration: { a: cal.a, b: cal.b, rmspe: cal.rmspe, rmspeAll: cal.rmspeAll },
     profileSeconds: lut.profileSeconds,
+    ...(warning ? { warning } : {}),
   };
+  if (warning) process.stderr.write(`snc: warning: ${warning}\n`);
   if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else
     process.stdout.write(

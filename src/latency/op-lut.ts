@@ -13,7 +13,7 @@ import { decodeModel } from '../export/onnx-reader.js';
 import type { Device } from './device.js';
 import { hostDifferences, hostInfo, type HostInfo } from './host.js';
 import { checkProfilable, openProfiledSession, profileModel, type KernelTiming, type ProfiledModel, type ProfiledSession, type TypedShape } from './kernel-profile.js';
-import { measureInterleaved, type MeasureOptions, type Measurement } from './measure.js';
+import { measureInterleaved, type Measurement } from './measure.js';
 import { modelInputs } from './model-inputs.js';
 import { DEFAULT_ZOO, opZoo, type ZooOptions } from './op-zoo.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions, type TimedSession } from './runtime.js';
@@ -59,7 +59,8 @@ export interface OpLut {
   device: Device;
   host: HostInfo;
   runtime: RuntimeVersions;
-  protocol: { warmup: number; runs: number; e2eWarmup: number; e2eRuns: number; zoo: Required<ZooOptions>; files: string[] };
+  /** Rounds: every model of a group runs once per round, profiled and not, in shuffled order. */
+  protocol: { warmup: number; runs: number; group: number; zoo: Required<ZooOptions>; files: string[] };
   complete: boolean;
   profileSeconds: number;
   createdAt: string;
@@ -350,13 +351,10 @@ export interface OpLutBuildOptions {
   zoo?: ZooOptions;
   /** Extra ONNX files whose kernels join the table and whose end-to-end times join the calibration. */
   files?: string[];
-  /** Profiled runs per model (after `warmup` profiled runs that are dropped). */
+  /** Timed rounds (default 20) after `warmup` rounds (default 3) whose kernels are dropped. */
   runs?: number;
   warmup?: number;
-  /** End-to-end runs per model for the calibration (interleaved in groups, no profiler). */
-  e2eRuns?: number;
-  e2eWarmup?: number;
-  /** Models timed end to end together. */
+  /** Models timed together, interleaved. */
   group?: number;
   seed?: number;
   onProgress?: (p: { done: number; total: number; etaSeconds: number }) => void;
@@ -380,17 +378,17 @@ function readModelFile(path: string): { bytes: Uint8Array; inputs: ModelInput[] 
 }
 
 /**
- * Profiles the op zoo (and any extra models) on the device: per model, onnxruntime's profiler
- * times every kernel over `runs` runs; then the models are timed end to end without the
- * profiler, interleaved in groups, and measured = a · kernelSum + b is fitted.
+ * Profiles the op zoo (and any extra models) on the device in groups: in every round each
+ * model of the group runs once with onnxruntime's profiler on (every kernel timed) and once
+ * without (end to end), in shuffled order. Kernel medians fill the table; the whole models'
+ * kernel sums and end-to-end medians fit measured = a · kernelSum + b.
  */
 export async function buildOpLut(device: Device, opts: OpLutBuildOptions): Promise<OpLut> {
   checkProfilable(device);
   await checkAvailable(device);
   const zoo = { ...DEFAULT_ZOO, ...opts.zoo };
-  const runs = opts.runs ?? 15;
+  const runs = opts.runs ?? 20;
   const warmup = opts.warmup ?? 3;
-  const e2e: MeasureOptions = { warmup: opts.e2eWarmup ?? 3, runs: opts.e2eRuns ?? 20, maxSpread: 0.1, retries: 1 };
   const group = opts.group ?? 8;
   const files = opts.files ?? [];
   const models: BuildModel[] = opZoo(zoo).map((m) => ({ name: m.name, source: 'zoo' as const, bytes: m.build, inputs: m.inputs }));
@@ -406,7 +404,7 @@ export async function buildOpLut(device: Device, opts: OpLutBuildOptions): Promi
     device,
     host: hostInfo(),
     runtime: runtimeVersion(device),
-    protocol: { warmup, runs, e2eWarmup: e2e.warmup, e2eRuns: e2e.runs, zoo, files },
+    protocol: { warmup, runs, group, zoo, files },
     complete: false,
     profileSeconds: 0,
     createdAt: now,
@@ -419,26 +417,26 @@ export async function buildOpLut(device: Device, opts: OpLutBuildOptions): Promi
   for (let g0 = 0; g0 < models.length; g0 += group) {
     const batch = models.slice(g0, g0 + group);
     const seed = (opts.seed ?? 1) + g0;
-    // 1. kernels: the group's models run interleaved with the profiler on, so that every
-    //    profiled run finds the caches as an end-to-end measurement does
+    // Each model runs twice per round, once with the profiler on (its kernels) and once
+    // without (its end-to-end time), all in a fresh shuffled order: every run finds the caches
+    // as an interleaved end-to-end measurement does, and drift of a shared machine hits the
+    // kernel sums and the end-to-end times alike.
     const profiled: ProfiledSession[] = [];
+    const plain: TimedSession[] = [];
     let found: ProfiledModel[];
+    let ms: Measurement[];
     try {
-      for (const m of batch) profiled.push(await openProfiledSession(device, m.bytes(), m.inputs));
-      await measureInterleaved(profiled, { warmup: 0, runs: warmup + runs, maxSpread: Infinity, retries: 0, seed });
+      for (const m of batch) {
+        const bytes = m.bytes();
+        profiled.push(await openProfiledSession(device, bytes, m.inputs));
+        plain.push(await openSession(device, bytes, m.inputs));
+      }
+      const all = await measureInterleaved([...profiled, ...plain], { warmup, runs, maxSpread: Infinity, retries: 0, seed });
+      ms = all.slice(batch.length);
       found = [];
       for (const s of profiled) found.push(await s.finish(warmup));
     } finally {
-      await Promise.all(profiled.map((s) => s.release()));
-    }
-    // 2. end to end: the same group interleaved without the profiler
-    const sessions: TimedSession[] = [];
-    let ms: Measurement[];
-    try {
-      for (const m of batch) sessions.push(await openSession(device, m.bytes(), m.inputs));
-      ms = await measureInterleaved(sessions, { ...e2e, seed });
-    } finally {
-      await Promise.all(sessions.map((s) => s.release()));
+      await Promise.all([...profiled, ...plain].map((s) => s.release()));
     }
     batch.forEach((m, i) => {
       const ks = found[i].kernels;
@@ -548,7 +546,13 @@ export interface ModelPrediction {
  */
 export async function predictModel(lut: OpLut, bytes: Uint8Array, source: string, predictor = new OpPredictor(lut)): Promise<ModelPrediction> {
   const inputs = modelInputs(decodeModel(bytes, source).graph, source);
-  const found = await profileModel(lut.device, bytes, inputs, { warmup: 0, runs: 1 });
+  let found: ProfiledModel;
+  try {
+    found = await profileModel(lut.device, bytes, inputs, { warmup: 0, runs: 1 });
+  } catch (e) {
+    if (e instanceof SncError) throw e;
+    throw new SncError(`${source}: ${lut.device.runtime} cannot run it on ${lut.device.name}: ${(e as Error).message.split('\n')[0]}`);
+  }
   return summarizePrediction(source, lut.device.name, predictor.predictKernels(found.kernels.map((k) => ({ op: k.op, inputs: k.inputs, outputs: k.outputs, calls: k.calls, node: k.node }))));
 }
 

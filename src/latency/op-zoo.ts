@@ -33,7 +33,7 @@ export interface ZooOptions {
   maxMacs?: number;
 }
 
-export const DEFAULT_ZOO: Required<ZooOptions> = { seed: 1, cnn: 48, transformer: 32, maxMacs: 250e6 };
+export const DEFAULT_ZOO: Required<ZooOptions> = { seed: 1, cnn: 48, transformer: 32, maxMacs: 600e6 };
 
 const OPSET = 17;
 

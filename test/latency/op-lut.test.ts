@@ -135,7 +135,7 @@ test('calibration: a line through kernel sums, refitted through 0 when b would b
 test('an op LUT predicts a foreign model (not built by snc) with every kernel accounted for', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'snc-oplut-'));
   const out = join(dir, 'ops.json');
-  const lut = await buildOpLut(cpu, { out, zoo: { ...SMALL_ZOO, transformer: 1 }, runs: 2, warmup: 1, e2eRuns: 2, e2eWarmup: 0, group: 4 });
+  const lut = await buildOpLut(cpu, { out, zoo: { ...SMALL_ZOO, transformer: 1 }, runs: 2, warmup: 1, group: 4 });
   t.true(lut.complete);
   t.is(lut.models.length, 4);
   t.deepEqual(readOpLut(out).entries, lut.entries);
