@@ -17,7 +17,7 @@ import { measureInterleaved, type Measurement } from './measure.js';
 import { modelInputs } from './model-inputs.js';
 import { DEFAULT_ZOO, opZoo, type ZooOptions } from './op-zoo.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions, type TimedSession } from './runtime.js';
-import { linearFitRelative, quantile, summarize } from './stats.js';
+import { linearFitRelative, summarize } from './stats.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface OpLutEntry {
