@@ -12,6 +12,8 @@ export { profile } from './latency/profiler.js';
 export { readLut, type Lut } from './latency/lut.js';
 export { LatencyPredictor } from './latency/predictor.js';
 export { validateLut } from './latency/validate.js';
+export { buildOpLut, readOpLut, predictModel, OpPredictor, type OpLut, type ModelPrediction } from './latency/op-lut.js';
+export { opZoo, type ZooModel } from './latency/op-zoo.js';
 export { CocoEvaluator, METRIC_NAMES, type CocoMetrics, type Detection, type GroundTruth } from './detr/coco-eval.js';
 export { postprocess, mapClasses } from './detr/postprocess.js';
 export { createSession, evaluateSession, evaluateDetections, openImages, type EvalReport } from './detr/evaluate.js';
