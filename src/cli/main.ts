@@ -9,7 +9,7 @@ const COMMANDS: Record<string, Command> = {
   measure: { summary: 'time ONNX models end to end on a device (median and spread)', load: () => import('./measure.js') },
   profile: { summary: 'time every block of a supernet on a device into a latency LUT', load: () => import('./profile.js') },
   predict: { summary: 'predict a subnet\'s latency from a LUT', load: () => import('./predict.js') },
-  lut: { summary: 'LUT tools: validate (predicted vs measured)', load: () => import('./lut.js') },
+  lut: { summary: 'LUT tools: validate (predicted vs measured), ops (op-level table for any ONNX model)', load: () => import('./lut.js') },
   data: { summary: 'detection data: synth (a synthetic COCO-format set)', load: () => import('./data.js') },
   eval: { summary: 'COCO bbox metrics of a subnet (onnxruntime-node) or of a detections file', load: () => import('./eval.js') },
 };

@@ -1,10 +1,18 @@
 import { join } from 'node:path';
+import { SncError } from '../errors.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { loadDevice } from '../latency/device.js';
 import { profile } from '../latency/profiler.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
 
 export const fmtSeconds = (s: number) => (Number.isFinite(s) ? (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`) : '?');
+
+function spreadOption(v: unknown): number {
+  if (v === undefined) return 0.1;
+  const n = Number(v);
+  if (!(n > 0)) throw new SncError(`profile: --max-spread ${JSON.stringify(v)} is not a positive number (IQR/median above which a block is measured again; default 0.1)`);
+  return n;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('profile', argv, {
@@ -14,6 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     resume: { type: 'boolean' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
+    'max-spread': { type: 'string' },
     group: { type: 'string' },
     calibration: { type: 'string' },
     seed: { type: 'string' },
@@ -23,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--group 8] [--calibration 6] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--calibration 6] [--seed 1] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
         '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run.\n',
     );
@@ -36,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const lut = await profile(net, device, {
     out,
     resume: values.resume === true,
-    measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5 },
+    measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5, maxSpread: spreadOption(values['max-spread']) },
     group: intOption('profile', values.group, 'group', 1),
     calibrationSamples: intOption('profile', values.calibration, 'calibration', 0),
     seed: intOption('profile', values.seed, 'seed', 0),
