@@ -91,8 +91,10 @@ export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n
     const lo = Math.floor(((k - 1) / (n - 2)) * all.length);
     const hi = Math.max(lo + 1, Math.floor((k / (n - 2)) * all.length));
     picked.add(Math.min(all.length - 1, lo + Math.floor(rng.next() * (hi - lo))));
-    if (k > 4 * n) break;
+    if (k > n) break;
   }
+  // bins can collide with the ends or each other: fill up with random configs not yet taken
+  while (picked.size < n) picked.add(Math.floor(rng.next() * all.length));
   return [...picked].sort((a, b) => a - b).map((i) => all[i].c);
 }
 

@@ -107,6 +107,9 @@ export async function openSession(device: Device, model: Uint8Array, inputs: Mod
       enableProfiling: opts.profilePrefix !== undefined,
       profileFilePrefix: opts.profilePrefix,
       logSeverityLevel: 3,
+      // Intra-op threads that spin after a run steal the cores of the next session's run when
+      // sessions are interleaved (each has its own pool): measure with spinning off.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
