@@ -18,13 +18,14 @@ async function validate(argv: string[]): Promise<number> {
     runs: { type: 'string' },
     warmup: { type: 'string' },
     group: { type: 'string' },
+    passes: { type: 'string' },
     out: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--out PREFIX] [--json]\n');
+    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--passes 3] [--out PREFIX] [--json]\n');
     return 0;
   }
   const lutPath = requireString('lut validate', values.lut, 'lut', 'a LUT file written by snc profile');
@@ -37,6 +38,7 @@ async function validate(argv: string[]): Promise<number> {
     seed: intOption('lut validate', values.seed, 'seed', 0) ?? 1,
     measure: { runs: intOption('lut validate', values.runs, 'runs', 1) ?? 30, warmup: intOption('lut validate', values.warmup, 'warmup', 0) ?? 5 },
     group: intOption('lut validate', values.group, 'group', 1),
+    passes: intOption('lut validate', values.passes, 'passes', 1),
     onProgress: (d, t, eta) => progress(`validate ${device.name}: ${d}/${t} subnets measured, about ${fmtSeconds(eta)} left`),
   });
   progressDone();

@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<number> {
     warmup: { type: 'string' },
     'max-spread': { type: 'string' },
     group: { type: 'string' },
+    passes: { type: 'string' },
     calibration: { type: 'string' },
     seed: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
@@ -32,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--calibration 6] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--seed 1] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
         '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run.\n',
     );
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     resume: values.resume === true,
     measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5, maxSpread: spreadOption(values['max-spread']) },
     group: intOption('profile', values.group, 'group', 1),
+    passes: intOption('profile', values.passes, 'passes', 1),
     calibrationSamples: intOption('profile', values.calibration, 'calibration', 0),
     seed: intOption('profile', values.seed, 'seed', 0),
     allowOtherDevice: values['allow-other-device'] === true,

@@ -21,6 +21,10 @@ export interface LutEntry {
   spread: number;
   runs: number;
   retries: number;
+  /** Passes merged into this entry (absent in LUTs from before passes). */
+  passes?: number;
+  /** The timings the entry was made from. */
+  samples_ms?: number[];
 }
 
 export interface CalibrationSample {
@@ -46,7 +50,7 @@ export interface Lut {
   host: HostInfo;
   runtime: RuntimeVersions;
   supernet: { name: string; familyHash: string };
-  protocol: { warmup: number; runs: number; maxSpread: number; retries: number; group: number };
+  protocol: { warmup: number; runs: number; maxSpread: number; retries: number; group: number; passes?: number };
   /** Every key the supernet's grid needs; `complete` once all are measured and calibrated. */
   keys: number;
   complete: boolean;

@@ -21,6 +21,8 @@ export const DEFAULT_MEASURE: MeasureOptions = { warmup: 5, runs: 30, maxSpread:
 export interface Measurement extends Summary {
   /** Re-measurements that were needed. */
   retries: number;
+  /** The timings (ms) the summary was made from. */
+  samples: number[];
 }
 
 async function rounds(sessions: TimedSession[], runs: number, rng: Rng, onRun: () => void): Promise<number[][]> {
@@ -57,14 +59,14 @@ export async function measureInterleaved(sessions: TimedSession[], opts: Measure
     opts.onRound?.(Math.min(done, total), total);
   };
   const first = await rounds(sessions, opts.runs, rng, tick);
-  const result: Measurement[] = first.map((s) => ({ ...summarize(s), retries: 0 }));
+  const result: Measurement[] = first.map((s) => ({ ...summarize(s), retries: 0, samples: s }));
   for (let attempt = 1; attempt <= opts.retries; attempt++) {
     const noisy = result.map((m, i) => (m.spread > opts.maxSpread ? i : -1)).filter((i) => i >= 0);
     if (!noisy.length) break;
     const again = await rounds(noisy.map((i) => sessions[i]), opts.runs, rng, () => {});
     noisy.forEach((i, k) => {
       const m = summarize(again[k]);
-      if (m.spread < result[i].spread) result[i] = { ...m, retries: attempt };
+      if (m.spread < result[i].spread) result[i] = { ...m, retries: attempt, samples: again[k] };
       else result[i].retries = attempt;
     });
   }

@@ -14,12 +14,12 @@ import { keyOf } from '../detr/keys.js';
 import { encodeModel } from '../export/onnx-writer.js';
 import type { Device } from './device.js';
 import { hostInfo } from './host.js';
-import { checkLutUse, familyHash, readLut, writeLut, type Calibration, type Lut } from './lut.js';
+import { checkLutUse, familyHash, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { buildOverheadProbe } from './probe.js';
 import { LatencyPredictor } from './predictor.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput } from './runtime.js';
-import { linearFitRelative } from './stats.js';
+import { linearFitRelative, summarize } from './stats.js';
 
 /** One thing to time: a block (with a config that contains it) or the per-run overhead. */
 export interface ProfileItem {
@@ -48,12 +48,19 @@ function itemFor(net: Supernet, c: SubnetConfig, b: Block): ProfileItem {
   return { key: b.key, kind: b.kind, build: () => encodeModel(buildBlock(net, c, b)), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
 }
 
+function entryOf(kind: string, samples: number[], passes: number, retries: number): LutEntry {
+  const m = summarize(samples);
+  return { kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries, passes, samples_ms: samples };
+}
+
 export interface ProfileOptions {
   out: string;
   resume?: boolean;
   measure?: Partial<MeasureOptions>;
   /** Blocks timed interleaved together (and written together). */
   group?: number;
+  /** Passes each block's runs are split over (see profile). */
+  passes?: number;
   /** Whole subnets measured for the calibration (0 to skip). */
   calibrationSamples?: number;
   seed?: number;
@@ -103,7 +110,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const group = opts.group ?? 8;
   const items = distinctBlocks(net);
-  const protocol = { warmup: measure.warmup, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group };
+  const protocol = { warmup: measure.warmup, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
   let lut: Lut;
   if (opts.resume && existsSync(opts.out)) {
     lut = readLut(opts.out);
@@ -112,37 +119,46 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   } else lut = newLut(net, device, items.length, protocol);
   lut.keys = items.length;
 
-  const todo = items.filter((i) => !lut.entries[i.key]);
-  const rng = new Rng(opts.seed ?? 1);
-  for (let i = todo.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [todo[i], todo[j]] = [todo[j], todo[i]];
-  }
   const calibN = opts.calibrationSamples ?? 6;
+  const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
+  const runsPerPass = Math.ceil(measure.runs / passes);
+  // entries from before passes existed count as complete
+  const passesOf = (key: string) => lut.entries[key]?.passes ?? (lut.entries[key] ? passes : 0);
+  const todoCount = items.reduce((s, i) => s + (passes - Math.min(passes, passesOf(i.key))), 0);
   const started = performance.now();
   const baseSeconds = lut.profileSeconds;
   let doneItems = 0;
   const report = (phase: string) => {
     const elapsed = (performance.now() - started) / 1000;
-    const total = todo.length + (lut.calibration || calibN === 0 ? 0 : calibN);
+    const total = todoCount + (lut.calibration || calibN === 0 ? 0 : calibN);
     const eta = doneItems > 0 ? (elapsed / doneItems) * (total - doneItems) : NaN;
     opts.onProgress?.({ done: doneItems, total, etaSeconds: eta, phase });
   };
   report('blocks');
-  for (let g = 0; g < todo.length; g += group) {
-    const batch = todo.slice(g, g + group);
-    const sessions = [];
-    for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
-    const ms = await measureInterleaved(sessions, { ...measure, seed: (opts.seed ?? 1) + g });
-    await Promise.all(sessions.map((s) => s.release()));
-    batch.forEach((item, k) => {
-      const m = ms[k];
-      lut.entries[item.key] = { kind: item.kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries: m.retries };
-    });
-    doneItems += batch.length;
-    lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
-    writeLut(opts.out, lut);
-    report('blocks');
+  // Every block's runs are split over passes; each pass shuffles the blocks into new groups,
+  // so a transient slowdown of the machine hits a minority of any block's runs.
+  const rng = new Rng(opts.seed ?? 1);
+  for (let pass = 0; pass < passes; pass++) {
+    const todo = items.filter((i) => passesOf(i.key) <= pass);
+    for (let i = todo.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [todo[i], todo[j]] = [todo[j], todo[i]];
+    }
+    for (let g = 0; g < todo.length; g += group) {
+      const batch = todo.slice(g, g + group);
+      const sessions = [];
+      for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
+      const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
+      await Promise.all(sessions.map((s) => s.release()));
+      batch.forEach((item, k) => {
+        const samples = [...(lut.entries[item.key]?.samples_ms ?? []), ...ms[k].samples.map((v) => Math.round(v * 1000) / 1000)];
+        lut.entries[item.key] = entryOf(item.kind, samples, pass + 1, 0);
+      });
+      doneItems += batch.length;
+      lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
+      writeLut(opts.out, lut);
+      report(passes > 1 ? `blocks, pass ${pass + 1}/${passes}` : 'blocks');
+    }
   }
 
   // A noisy entry was usually timed while something else ran: measure those once more at the
@@ -157,7 +173,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     batch.forEach((item, k) => {
       const old = lut.entries[item.key];
       const m = ms[k];
-      if (m.spread < old.spread) lut.entries[item.key] = { kind: item.kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries: old.retries + 1 };
+      if (m.spread < old.spread) lut.entries[item.key] = entryOf(item.kind, m.samples.map((v) => Math.round(v * 1000) / 1000), old.passes ?? passes, old.retries + 1);
       else old.retries += 1;
     });
     lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
@@ -171,7 +187,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     lut.calibration.seconds = (performance.now() - t0) / 1000;
     doneItems += calibN;
   }
-  lut.complete = items.every((i) => lut.entries[i.key]) && (calibN === 0 || !!lut.calibration);
+  lut.complete = items.every((i) => passesOf(i.key) >= passes) && (calibN === 0 || !!lut.calibration);
   lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
   writeLut(opts.out, lut);
   report('done');

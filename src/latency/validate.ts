@@ -13,7 +13,7 @@ import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { LatencyPredictor } from './predictor.js';
 import { openSession } from './runtime.js';
-import { rmspe, spearman, withinShare } from './stats.js';
+import { rmspe, spearman, summarize, withinShare } from './stats.js';
 
 export interface ValidationSample {
   config: string;
@@ -31,7 +31,7 @@ export interface ValidationReport {
   rmspe: number;
   within10: number;
   spearman: number;
-  /** The same model measured once per group: how much its medians scatter. */
+  /** The default subnet measured in every group of every pass: how much its medians scatter. */
   noiseFloor: { config: string; medians: number[]; rmspe: number; maxDeviation: number };
   measureSeconds: number;
 }
@@ -42,6 +42,12 @@ export interface ValidateOptions {
   measure?: Partial<MeasureOptions>;
   /** Sessions open at once (the reference model is added to each group). */
   group?: number;
+  /**
+   * Each subnet's runs are split over this many passes, each pass with the subnets shuffled
+   * into new groups: a transient slowdown of the machine then hits a minority of any subnet's
+   * runs, which the median discards, instead of all the runs of one group.
+   */
+  passes?: number;
   onProgress?: (done: number, total: number, etaSeconds: number) => void;
 }
 
@@ -64,23 +70,38 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const reference = net.spec.default;
   const refBytes = encodeModel(buildSubnet(net, reference));
   const group = Math.max(1, opts.group ?? 8);
-  const measured: { median: number; spread: number }[] = [];
+  const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
+  const runsPerPass = Math.ceil(measure.runs / passes);
+  const samples: number[][] = configs.map(() => []);
   const refMedians: number[] = [];
+  const image = (c: SubnetConfig) => [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' as const }];
+  const rng = new Rng((opts.seed ?? 1) * 7 + 3);
   const t0 = performance.now();
-  for (let g = 0; g < configs.length; g += group) {
-    const batch = configs.slice(g, g + group);
-    const sessions = [];
-    const image = (c: SubnetConfig) => [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' as const }];
-    for (const c of batch) sessions.push(await openSession(device, encodeModel(buildSubnet(net, c)), image(c)));
-    sessions.push(await openSession(device, refBytes, image(reference)));
-    const ms = await measureInterleaved(sessions, { ...measure, seed: (opts.seed ?? 1) + g });
-    await Promise.all(sessions.map((s) => s.release()));
-    ms.slice(0, batch.length).forEach((m) => measured.push({ median: m.median, spread: m.spread }));
-    refMedians.push(ms[batch.length].median);
-    const done = Math.min(g + group, configs.length);
-    const elapsed = (performance.now() - t0) / 1000;
-    opts.onProgress?.(done, configs.length, (elapsed / done) * (configs.length - done));
+  const totalGroups = passes * Math.ceil(configs.length / group);
+  let doneGroups = 0;
+  for (let pass = 0; pass < passes; pass++) {
+    const order = configs.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (let g = 0; g < order.length; g += group) {
+      const batch = order.slice(g, g + group);
+      const sessions = [];
+      for (const i of batch) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), image(configs[i])));
+      sessions.push(await openSession(device, refBytes, image(reference)));
+      // no re-measuring inside a pass: the passes are the re-measurement
+      const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
+      await Promise.all(sessions.map((s) => s.release()));
+      batch.forEach((i, k) => samples[i].push(...ms[k].samples));
+      refMedians.push(ms[batch.length].median);
+      doneGroups++;
+      const elapsed = (performance.now() - t0) / 1000;
+      const done = Math.round((doneGroups / totalGroups) * configs.length);
+      opts.onProgress?.(done, configs.length, (elapsed / doneGroups) * (totalGroups - doneGroups));
+    }
   }
+  const measured = samples.map((s) => summarize(s));
   const predicted = configs.map((c) => predictor.predict(c));
   const meas = measured.map((m) => m.median);
   const refCentre = [...refMedians].sort((a, b) => a - b)[Math.floor(refMedians.length / 2)];

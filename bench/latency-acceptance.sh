@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The latency issue's acceptance runs, one after the other on a quiet machine:
+# for each device and supernet, build the LUT under lut/<device>/ and validate it on 50
+# sampled subnets. Logs and reports land next to the LUTs; progress in out/latency-acceptance.log.
+#   npm run build && bash bench/latency-acceptance.sh [devices...] 
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=("${@:-ort-cpu-1t ort-cpu-2t ort-wasm-1t}")
+read -r -a devices <<<"${devices[*]}"
+mkdir -p out
+log=out/latency-acceptance.log
+for sn in ${SUPERNETS:-shapes-tiny nano}; do
+  for dev in "${devices[@]}"; do
+    lut="lut/$dev/$sn.json"
+    echo "== $(date -u +%T) profile $sn on $dev" | tee -a "$log"
+    /usr/bin/time -f "wall %e s, peak RSS %M KiB" node bin/snc.js profile --device "$dev" --supernet "$sn" --out "$lut" --resume 2>&1 | tee -a "$log"
+    echo "== $(date -u +%T) validate $sn on $dev" | tee -a "$log"
+    node bin/snc.js lut validate --lut "$lut" --supernet "$sn" --samples "${SAMPLES:-50}" --seed 1 --warmup 3 2>&1 | tee -a "$log"
+  done
+done
+echo "== $(date -u +%T) done" | tee -a "$log"
