@@ -74,7 +74,14 @@ console.log(`onnxruntime-node ${ort.env.versions?.common ?? ''}, ${runs} timed r
 let feeds: { image: InstanceType<typeof ort.Tensor> } | undefined;
 type Session = Awaited<ReturnType<typeof ort.InferenceSession.create>>;
 const open = (bytes: Uint8Array, t: number): Promise<Session> =>
-  ort.InferenceSession.create(bytes, { intraOpNumThreads: t, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: t,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // as snc's own measurements: with sessions interleaved, spinning pools fight over the cores
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
