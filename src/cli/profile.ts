@@ -20,6 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     supernet: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean' },
+    recalibrate: { type: 'boolean' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
     'max-spread': { type: 'string' },
@@ -33,9 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--seed 1] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
-        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run.\n',
+        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n',
     );
     return 0;
   }
@@ -45,7 +46,8 @@ export async function run(argv: string[]): Promise<number> {
   const runs = intOption('profile', values.runs, 'runs', 1) ?? 30;
   const lut = await profile(net, device, {
     out,
-    resume: values.resume === true,
+    resume: values.resume === true || values.recalibrate === true,
+    recalibrate: values.recalibrate === true,
     measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5, maxSpread: spreadOption(values['max-spread']) },
     group: intOption('profile', values.group, 'group', 1),
     passes: intOption('profile', values.passes, 'passes', 1),

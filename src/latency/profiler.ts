@@ -61,6 +61,8 @@ export interface ProfileOptions {
   group?: number;
   /** Passes each block's runs are split over (see profile). */
   passes?: number;
+  /** Measure the calibration again even if the LUT has one. */
+  recalibrate?: boolean;
   /** Whole subnets measured for the calibration (0 to skip). */
   calibrationSamples?: number;
   seed?: number;
@@ -163,7 +165,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
 
   // A noisy entry was usually timed while something else ran: measure those once more at the
   // end, at another moment, and keep whichever measurement has the smaller spread.
-  const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].spread > measure.maxSpread);
+  const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].retries === 0 && lut.entries[i.key].spread > measure.maxSpread);
   for (let g = 0; g < noisy.length; g += group) {
     const batch = noisy.slice(g, g + group);
     const sessions = [];
@@ -181,9 +183,10 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     report('re-measuring noisy blocks');
   }
 
+  if (opts.recalibrate) lut.calibration = undefined;
   if (!lut.calibration && calibN > 0) {
     const t0 = performance.now();
-    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1);
+    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1, passes);
     lut.calibration.seconds = (performance.now() - t0) / 1000;
     doneItems += calibN;
   }
@@ -195,22 +198,35 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
 }
 
 /** Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error). */
-export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number): Promise<Calibration> {
+export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3): Promise<Calibration> {
   const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
   const configs = calibrationConfigs(net, raw, n, seed);
-  const measured = await measureConfigs(net, device, configs, measure, seed);
+  const measured = await measureConfigs(net, device, configs, measure, seed, passes);
   const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread }));
   const fit = samples.length >= 2 ? linearFitRelative(samples.map((s) => s.blockSumMs), samples.map((s) => s.measuredMs)) : { a: 1, b: 0 };
   return { a: fit.a, b: fit.b, samples, seconds: 0 };
 }
 
-/** End-to-end medians of whole subnets, interleaved among each other. */
-export async function measureConfigs(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number) {
-  const sessions = [];
-  for (const c of configs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, c)), [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }]));
-  try {
-    return await measureInterleaved(sessions, { ...measure, seed });
-  } finally {
-    await Promise.all(sessions.map((s) => s.release()));
+/**
+ * End-to-end medians of whole subnets, interleaved among each other, their runs split over
+ * passes that each open the sessions afresh, at different moments.
+ */
+export async function measureConfigs(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1) {
+  const models = configs.map((c) => encodeModel(buildSubnet(net, c)));
+  const runs = Math.ceil(measure.runs / passes);
+  const samples: number[][] = configs.map(() => []);
+  for (let p = 0; p < passes; p++) {
+    const sessions = [];
+    for (let i = 0; i < configs.length; i++) {
+      const c = configs[i];
+      sessions.push(await openSession(device, models[i], [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }]));
+    }
+    try {
+      const ms = await measureInterleaved(sessions, { ...measure, runs, retries: 0, seed: seed + 1000 * p });
+      ms.forEach((m, i) => samples[i].push(...m.samples));
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
+    }
   }
+  return samples.map((s) => summarize(s));
 }
