@@ -30,10 +30,7 @@ async function rounds(sessions: TimedSession[], runs: number, rng: Rng, onRun: (
   const order = sessions.map((_, i) => i);
   for (let r = 0; r < runs; r++) {
     // a fresh shuffled order every round, so drift and cache effects spread over all subjects
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    rng.shuffle(order);
     for (const k of order) {
       const t0 = performance.now();
       await sessions[k].run();

@@ -142,10 +142,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const rng = new Rng(opts.seed ?? 1);
   for (let pass = 0; pass < passes; pass++) {
     const todo = items.filter((i) => passesOf(i.key) <= pass);
-    for (let i = todo.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [todo[i], todo[j]] = [todo[j], todo[i]];
-    }
+    rng.shuffle(todo);
     for (let g = 0; g < todo.length; g += group) {
       const batch = todo.slice(g, g + group);
       const sessions = [];

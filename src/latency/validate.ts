@@ -56,10 +56,7 @@ export function sampleConfigs(net: Supernet, n: number, seed: number): SubnetCon
   if (n >= all.length) return all;
   const rng = new Rng(seed);
   const idx = all.map((_, i) => i);
-  for (let i = idx.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
+  rng.shuffle(idx);
   return idx.slice(0, n).map((i) => all[i]);
 }
 
@@ -81,10 +78,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   let doneGroups = 0;
   for (let pass = 0; pass < passes; pass++) {
     const order = configs.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    rng.shuffle(order);
     for (let g = 0; g < order.length; g += group) {
       const batch = order.slice(g, g + group);
       const sessions = [];
