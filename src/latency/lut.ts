@@ -69,25 +69,38 @@ export function familyHash(spec: SupernetSpec): string {
   return sha256(new TextEncoder().encode(JSON.stringify({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
 }
 
-export function readLut(path: string): Lut {
-  if (!existsSync(path)) throw new SncError(`lut: ${path} does not exist (make one with snc profile)`);
-  let lut: Lut;
+/**
+ * Reads any snc LUT file, block (one supernet family) or op-level (any ONNX model), and checks
+ * the header both kinds share. `make` names the command that makes the missing file.
+ */
+export function readLutFile<T extends { entries: object; device: Device }>(path: string, make: string): T & { kind?: string } {
+  if (!existsSync(path)) throw new SncError(`lut: ${path} does not exist (make one with ${make})`);
+  let lut: T & { format?: unknown; version?: unknown; kind?: string };
   try {
     lut = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   if (lut?.format !== 'snc-lut' || lut.version !== 1) throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
-  if ((lut as { kind?: string }).kind === 'ops') throw new SncError(`${path}: is an op-level LUT (snc lut ops), not a block LUT of a supernet; predict ONNX models with it: snc predict --lut ${path} --model X.onnx`);
   if (typeof lut.entries !== 'object' || !lut.device?.name) throw new SncError(`${path}: LUT has no entries or no device`);
   return lut;
 }
 
-/** Writes the LUT atomically, entries sorted by key so that diffs stay readable. */
-export function writeLut(path: string, lut: Lut): void {
-  const entries: Record<string, LutEntry> = {};
+/** Writes any snc LUT atomically, entries sorted by key so that diffs stay readable. */
+export function writeLutFile<T extends { entries: Record<string, unknown> }>(path: string, lut: T): void {
+  const entries: Record<string, unknown> = {};
   for (const k of Object.keys(lut.entries).sort()) entries[k] = lut.entries[k];
   writeFileAtomic(path, JSON.stringify({ ...lut, entries, updatedAt: new Date().toISOString() }, null, 1) + '\n');
+}
+
+export function readLut(path: string): Lut {
+  const lut = readLutFile<Lut>(path, 'snc profile');
+  if (lut.kind === 'ops') throw new SncError(`${path}: is an op-level LUT (snc lut ops), not a block LUT of a supernet; predict ONNX models with it: snc predict --lut ${path} --model X.onnx`);
+  return lut;
+}
+
+export function writeLut(path: string, lut: Lut): void {
+  writeLutFile(path, lut);
 }
 
 export interface UseCheck {

@@ -7,18 +7,18 @@
  * the same kind with similar shapes, else a global per-element fit), summing, and applying a
  * calibration fitted on whole models measured without the profiler.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { SncError } from '../errors.js';
 import { decodeModel } from '../export/onnx-reader.js';
 import type { Device } from './device.js';
 import { hostDifferences, hostInfo, type HostInfo } from './host.js';
 import { checkProfilable, openProfiledSession, profileModel, type KernelTiming, type ProfiledModel, type ProfiledSession, type TypedShape } from './kernel-profile.js';
 import { measureInterleaved, type Measurement } from './measure.js';
+import { readLutFile, writeLutFile } from './lut.js';
 import { modelInputs } from './model-inputs.js';
 import { DEFAULT_ZOO, opZoo, type ZooOptions } from './op-zoo.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions, type TimedSession } from './runtime.js';
 import { linearFitRelative, summarize } from './stats.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { readFileSync } from 'node:fs';
 
 export interface OpLutEntry {
   op: string;
@@ -304,35 +304,17 @@ export function isOpLut(v: unknown): v is OpLut {
 
 /** Which kind of snc LUT a file is: 'ops' (op-level, any ONNX model) or 'blocks' (one supernet family). */
 export function lutKind(path: string): 'ops' | 'blocks' {
-  if (!existsSync(path)) throw new SncError(`lut: ${path} does not exist (make one with snc profile, or snc lut ops for any ONNX model)`);
-  let v: { format?: unknown; kind?: unknown };
-  try {
-    v = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (v?.format !== 'snc-lut') throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(v?.format)})`);
-  return v.kind === 'ops' ? 'ops' : 'blocks';
+  return readLutFile(path, 'snc profile, or snc lut ops for any ONNX model').kind === 'ops' ? 'ops' : 'blocks';
 }
 
 export function readOpLut(path: string): OpLut {
-  if (!existsSync(path)) throw new SncError(`lut: ${path} does not exist (make one with snc lut ops --device NAME)`);
-  let lut: OpLut;
-  try {
-    lut = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  if (lut?.format !== 'snc-lut' || lut.version !== 1) throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
+  const lut = readLutFile<OpLut>(path, 'snc lut ops --device NAME');
   if (lut.kind !== 'ops') throw new SncError(`${path}: is a block LUT of supernet '${(lut as { supernet?: { name?: string } }).supernet?.name ?? '?'}', not an op-level LUT; make one with snc lut ops --device NAME`);
-  if (typeof lut.entries !== 'object' || !lut.device?.name) throw new SncError(`${path}: LUT has no entries or no device`);
   return lut;
 }
 
 export function writeOpLut(path: string, lut: OpLut): void {
-  const entries: Record<string, OpLutEntry> = {};
-  for (const k of Object.keys(lut.entries).sort()) entries[k] = lut.entries[k];
-  writeFileAtomic(path, JSON.stringify({ ...lut, entries, updatedAt: new Date().toISOString() }, null, 1) + '\n');
+  writeLutFile(path, lut);
 }
 
 /** Refuses an op LUT measured on another device or host unless allowed, naming the difference. */

@@ -48,6 +48,17 @@ function itemFor(net: Supernet, c: SubnetConfig, b: Block): ProfileItem {
   return { key: b.key, kind: b.kind, build: () => encodeModel(buildBlock(net, c, b)), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
 }
 
+/** Opens a session per item, times them interleaved, releases them. */
+async function measureItems(device: Device, items: ProfileItem[], measure: MeasureOptions) {
+  const sessions = [];
+  for (const item of items) sessions.push(await openSession(device, item.build(), item.inputs));
+  try {
+    return await measureInterleaved(sessions, measure);
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+}
+
 function entryOf(kind: string, samples: number[], passes: number, retries: number): LutEntry {
   const m = summarize(samples);
   return { kind, median_ms: m.median, q1_ms: m.q1, q3_ms: m.q3, spread: m.spread, runs: m.n, retries, passes, samples_ms: samples };
@@ -145,10 +156,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     rng.shuffle(todo);
     for (let g = 0; g < todo.length; g += group) {
       const batch = todo.slice(g, g + group);
-      const sessions = [];
-      for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
-      const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
-      await Promise.all(sessions.map((s) => s.release()));
+      const ms = await measureItems(device, batch, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       batch.forEach((item, k) => {
         const samples = [...(lut.entries[item.key]?.samples_ms ?? []), ...ms[k].samples.map((v) => Math.round(v * 1000) / 1000)];
         lut.entries[item.key] = entryOf(item.kind, samples, pass + 1, 0);
@@ -165,10 +173,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].retries === 0 && lut.entries[i.key].spread > measure.maxSpread);
   for (let g = 0; g < noisy.length; g += group) {
     const batch = noisy.slice(g, g + group);
-    const sessions = [];
-    for (const item of batch) sessions.push(await openSession(device, item.build(), item.inputs));
-    const ms = await measureInterleaved(sessions, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
-    await Promise.all(sessions.map((s) => s.release()));
+    const ms = await measureItems(device, batch, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
     batch.forEach((item, k) => {
       const old = lut.entries[item.key];
       const m = ms[k];
