@@ -1,0 +1,64 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCocoDataset } from '../../src/data/coco.js';
+import { Problems } from '../../src/data/problems.js';
+import { ResultsWriter, readCocoResults } from '../../src/data/results.js';
+import { synthesize } from '../../src/data/synth.js';
+import { createSession, evaluateSession } from '../../src/detr/evaluate.js';
+import { evaluateGroup, subsetOf } from '../../src/detr/multi-exit.js';
+import { parseConfig } from '../../src/detr/spec.js';
+import { loadSupernet } from '../../src/detr/supernet.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'snc-multi-exit-test-'));
+test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('one multi-exit run scores every depth exactly as evaluating each depth separately', async (t) => {
+  const dir = join(tmp, 'set');
+  await synthesize({ out: dir, images: 6, seed: 11, size: 96 });
+  const net = loadSupernet('shapes-tiny');
+  const deep = parseConfig('res=160,patch=16,windows=1,layers=3,queries=30', net.spec.default);
+  const model = { resolution: 160, preprocess: net.spec.preprocess, classes: net.spec.classes };
+  // untrained weights score ~0 on real boxes; make the ground truth the depth-2 subnet's own top
+  // detections, so that every depth scores something and a difference would show
+  const base = readCocoDataset(dir, {}, new Problems());
+  const dets = join(tmp, 'dets.json');
+  const writer = new ResultsWriter(dets);
+  const s2 = await createSession(net, { ...deep, layers: 2 }, 1);
+  await evaluateSession(s2, base, new Problems(), { model, topK: 5, detectionsOut: writer });
+  await s2.release();
+  writer.commit();
+  const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8'));
+  let id = 1;
+  doc.annotations = [...readCocoResults(dets, base, new Problems(true))].flatMap(([imageId, ds]) =>
+    ds.map((d) => ({ id: id++, image_id: imageId, category_id: d.categoryId, bbox: d.bbox, area: d.bbox[2] * d.bbox[3], iscrowd: 0 })),
+  );
+  const ann = join(tmp, 'self.json');
+  writeFileSync(ann, JSON.stringify(doc));
+  const ds = readCocoDataset(undefined, { annotations: ann, images: join(dir, 'images') }, new Problems());
+
+  const multi = await evaluateGroup(net, ds, { config: deep, depths: [1, 2, 3], images: null }, { topK: 50 });
+  t.is(multi.images, 6);
+  t.deepEqual(Object.keys(multi.metrics).map(Number), [1, 2, 3]);
+  t.true(multi.metrics[2].AP > 0.5, `depth 2 finds its own detections: AP ${multi.metrics[2].AP}`);
+  t.notDeepEqual(multi.metrics[1], multi.metrics[2]);
+  for (const layers of [1, 2, 3]) {
+    const session = await createSession(net, { ...deep, layers }, 1);
+    const alone = await evaluateSession(session, ds, new Problems(), { model, topK: 50 });
+    await session.release();
+    t.deepEqual(multi.metrics[layers], alone.metrics, `layers=${layers}`);
+  }
+});
+
+test('a subset scores only its images', async (t) => {
+  const dir = join(tmp, 'set2');
+  await synthesize({ out: dir, images: 4, seed: 12, size: 96 });
+  const net = loadSupernet('shapes-tiny');
+  const ds = readCocoDataset(dir, {}, new Problems());
+  const ids = [ds.images[1].id, ds.images[3].id];
+  t.deepEqual(subsetOf(ds, ids).images.map((i) => i.id), ids);
+  const r = await evaluateGroup(net, ds, { config: parseConfig('res=160,patch=16,windows=1,layers=1,queries=30', net.spec.default), depths: [1], images: ids });
+  t.is(r.images, 2);
+  t.is(r.skippedImages, 0);
+});
