@@ -1,6 +1,6 @@
 /**
- * Small dependency-free SVG charts (scatter with optional lines and bands), rasterised to PNG
- * with sharp. Used by LUT validation and the Pareto plots.
+ * Small dependency-free SVG charts (scatter with optional lines, bands, rings and vertical
+ * markers), rasterised to PNG with sharp. Used by LUT validation and the Pareto plots.
  */
 import sharp from 'sharp';
 import { writeFileAtomic } from '../util/fs.js';
@@ -12,6 +12,17 @@ export interface Series {
   /** Draw as a connected line (sorted by x) instead of dots. */
   line?: boolean;
   radius?: number;
+  /** Draw rings instead of filled dots (e.g. to mark a point drawn by another series too). */
+  hollow?: boolean;
+  /** Write every point's label beside it (default: only for series with radius > 4). */
+  labels?: boolean;
+}
+
+/** A dashed vertical line across the plot, e.g. a latency budget. */
+export interface VLine {
+  x: number;
+  label: string;
+  color: string;
 }
 
 export interface Chart {
@@ -21,6 +32,7 @@ export interface Chart {
   series: Series[];
   /** Draw y = x, and a ±band around it (relative), for predicted-vs-measured plots. */
   identity?: { band?: number };
+  vLines?: VLine[];
   width?: number;
   height?: number;
 }
@@ -42,8 +54,9 @@ export function renderSvg(c: Chart): string {
   const H = c.height ?? 520;
   const m = { l: 70, r: 20, t: 40, b: 55 };
   const pts = c.series.flatMap((s) => s.points);
-  let x0 = Math.min(...pts.map((p) => p.x));
-  let x1 = Math.max(...pts.map((p) => p.x));
+  const xs = [...pts.map((p) => p.x), ...(c.vLines ?? []).map((v) => v.x)];
+  let x0 = Math.min(...xs);
+  let x1 = Math.max(...xs);
   let y0 = Math.min(...pts.map((p) => p.y));
   let y1 = Math.max(...pts.map((p) => p.y));
   if (c.identity) {
@@ -87,17 +100,27 @@ export function renderSvg(c: Chart): string {
     }
     out.push(`<line x1="${sx(x0)}" y1="${sy(x0)}" x2="${sx(x1)}" y2="${sy(x1)}" stroke="#4a90d9" stroke-dasharray="4 3"/>`);
   }
+  for (const v of c.vLines ?? []) {
+    out.push(`<line x1="${sx(v.x)}" y1="${m.t}" x2="${sx(v.x)}" y2="${H - m.b}" stroke="${v.color}" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${sx(v.x) - 4}" y="${H - m.b - 6}" text-anchor="end" fill="${v.color}">${esc(v.label)}</text>`);
+  }
   c.series.forEach((s, si) => {
     if (s.line) {
       const sorted = [...s.points].sort((a, b) => a.x - b.x);
       out.push(`<polyline points="${sorted.map((p) => `${sx(p.x)},${sy(p.y)}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
+    const paint = s.hollow ? `fill="none" stroke="${s.color}" stroke-width="1.5"` : `fill="${s.color}" fill-opacity="0.8"`;
+    const r = s.radius ?? 3.5;
     for (const p of s.points) {
-      out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="${s.radius ?? 3.5}" fill="${s.color}" fill-opacity="0.8"><title>${esc(p.label ?? `${p.x}, ${p.y}`)}</title></circle>`);
-      if (p.label && s.radius && s.radius > 4) out.push(`<text x="${sx(p.x) + 8}" y="${sy(p.y) - 8}">${esc(p.label)}</text>`);
+      out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="${r}" ${paint}><title>${esc(p.label ?? `${p.x}, ${p.y}`)}</title></circle>`);
+      if (p.label && (s.labels ?? r > 4)) {
+        // right of the point, or left of it in the right half of the plot, so that it stays inside
+        const left = sx(p.x) > (m.l + W - m.r) / 2;
+        out.push(`<text x="${sx(p.x) + (left ? -1 : 1) * (r + 4)}" y="${sy(p.y) - r - 2}"${left ? ' text-anchor="end"' : ''}>${esc(p.label)}</text>`);
+      }
     }
     const ly = m.t + 16 + si * 16;
-    out.push(`<circle cx="${m.l + 14}" cy="${ly - 4}" r="4" fill="${s.color}"/><text x="${m.l + 24}" y="${ly}">${esc(s.name)}</text>`);
+    out.push(`<circle cx="${m.l + 14}" cy="${ly - 4}" r="4" ${paint}/><text x="${m.l + 24}" y="${ly}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
