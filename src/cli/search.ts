@@ -1,0 +1,140 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { readCocoDataset } from '../data/coco.js';
+import { Problems } from '../data/problems.js';
+import { EvalCache } from '../detr/eval-cache.js';
+import { mapClasses } from '../detr/postprocess.js';
+import { writeSearchReport } from '../detr/search-report.js';
+import { DEFAULT_MARGIN, DEFAULT_SUBSET, SEARCH_METRICS, search, type SearchProgress, type SearchResult } from '../detr/search.js';
+import { loadSupernet } from '../detr/supernet.js';
+import { SncError, choices } from '../errors.js';
+import { readLut } from '../latency/lut.js';
+import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { fmtSeconds } from './profile.js';
+
+const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--out DIR] [--json]
+  The accuracy/latency Pareto front of the supernet's subnets on every LUT's device: accuracy
+  measured on the validation set with onnxruntime-node (shared weights, no retraining), latency
+  predicted from the LUT. Writes DIR/pareto.json and a plot per device (SVG and PNG).
+  --budget-ms N        per device, choose the most accurate subnet predicted within N ms
+  --out DIR            where to write (default out/search/<supernet>)
+  --metric ap|ap50     accuracy axis: AP@[.5:.95] (default) or AP@.5
+  --exhaustive         evaluate every subnet on every image (no screening, no pruning)
+  --subset N           images of the screening subset (default ${DEFAULT_SUBSET})
+  --margin X           smallest accuracy margin for ruling a subnet out from its subset score
+                       (default ${DEFAULT_MARGIN}; the margin used also covers the predictor's observed error)
+  --workers N          evaluations in parallel (default: cores - 1, at least 1), 1 thread each
+  --top-k N            detections kept per image (default 100)
+  --no-cache           neither read nor write the evaluation cache (~/.cache/snc/evals, SNC_CACHE_DIR)
+  --annotations FILE   another annotations file (with or instead of --data)
+  --images DIR         another images folder
+`;
+
+function number(v: unknown, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new SncError(`search: --${flag} ${JSON.stringify(v)} is not ${what}`);
+  return n;
+}
+
+function progressLine(p: SearchProgress): string {
+  const left = p.secondsLeft !== undefined ? `, ${p.phase === 'full' ? 'at most ' : ''}about ${fmtSeconds(p.secondsLeft)} left` : '';
+  const what = p.phase === 'screen' ? 'screening on the subset' : 'full evaluations';
+  return `search: ${what} ${p.done}/${p.total}${p.phase === 'full' && p.total > p.done ? ' (at most)' : ''}${left}`;
+}
+
+function countsLine(r: SearchResult): string {
+  const c = r.counts;
+  const parts = [`${c.fullEvaluations} full evaluations of ${c.groups} groups (${c.fullRun} run, ${c.fullCached} cached)`];
+  if (r.mode === 'pruned') parts.push(`${c.subsetEvaluations} on a ${r.data.subsetImages}-image subset (${c.subsetRun} run, ${c.subsetCached} cached)`);
+  parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out`);
+  if (r.predictor) parts.push(`margin ${r.predictor.margin.toFixed(4)}`);
+  parts.push(`${r.seconds.toFixed(1)} s`);
+  return `search: ${parts.join('; ')}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse('search', argv, {
+    supernet: { type: 'string' },
+    data: { type: 'string' },
+    annotations: { type: 'string' },
+    images: { type: 'string' },
+    lut: { type: 'string', multiple: true },
+    'budget-ms': { type: 'string' },
+    out: { type: 'string' },
+    metric: { type: 'string' },
+    exhaustive: { type: 'boolean' },
+    subset: { type: 'string' },
+    margin: { type: 'string' },
+    workers: { type: 'string' },
+    'top-k': { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const supernetRef = requireString('search', values.supernet, 'supernet', 'a supernet folder or a preset name');
+  if (!str('data') && !str('annotations')) throw new SncError('search: --data is required (the validation set: a COCO folder with annotations.json and images/)');
+  const lutPaths = (values.lut as string[] | undefined) ?? [];
+  if (!lutPaths.length) throw new SncError('search: --lut is required (a latency LUT of this supernet from snc profile, e.g. lut/ort-cpu-2t/shapes-tiny.json); repeat it for more devices');
+  const budgetMs = number(values['budget-ms'], 'budget-ms', (n) => n > 0, 'a number of milliseconds > 0');
+  const metricName = str('metric') ?? 'ap';
+  const metric = SEARCH_METRICS[metricName];
+  if (!metric) throw new SncError(`search: --metric '${metricName}' is not one of ${choices(Object.keys(SEARCH_METRICS))}`);
+  const margin = number(values.margin, 'margin', (n) => n >= 0 && n <= 1, 'a number from 0 to 1 (accuracy units)');
+  const subset = intOption('search', values.subset, 'subset', 1);
+  const workers = intOption('search', values.workers, 'workers', 1);
+  const topK = intOption('search', values['top-k'], 'top-k', 1);
+  if (values.exhaustive && (values.subset !== undefined || values.margin !== undefined)) throw new SncError('search: --subset and --margin apply to the pruned search, not to --exhaustive');
+
+  const luts = lutPaths.map((path) => ({ path, lut: readLut(path) }));
+  const net = loadSupernet(supernetRef);
+  const problems = new Problems();
+  const ds = readCocoDataset(str('data'), { annotations: str('annotations'), images: str('images') }, problems);
+  if (!existsSync(ds.imagesDir) || !statSync(ds.imagesDir).isDirectory()) throw new SncError(`search: images folder ${ds.imagesDir} does not exist (name another with --images)`);
+  mapClasses(net.spec.classes, ds.categories); // fails early when no class is a category
+  const outDir = str('out') ?? join('out', 'search', net.spec.name);
+  sharp.cache(false);
+
+  let result: SearchResult;
+  try {
+    result = await search({
+      net,
+      data: ds,
+      luts,
+      metric,
+      budgetMs,
+      exhaustive: values.exhaustive === true,
+      subset,
+      margin,
+      workers,
+      topK,
+      cache: values['no-cache'] ? null : EvalCache.default(),
+      onProgress: (p) => progress(progressLine(p)),
+    });
+  } finally {
+    progressDone();
+  }
+  const files = await writeSearchReport(result, outDir);
+  process.stderr.write(countsLine(result) + '\n');
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ ...result, files }, null, 1) + '\n');
+    return 0;
+  }
+  const m = result.metric;
+  const lines: string[] = [];
+  result.devices.forEach((d, i) => {
+    lines.push(`${d.device} (${d.lut.file}): front of ${d.front.length} of ${d.evaluated} evaluated subnets`);
+    for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}  ${f.key}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
+    if (result.budgetMs !== null) lines.push(d.chosen ? `  within ${result.budgetMs} ms: ${d.chosen.key} (${m} ${d.chosen.metrics[m].toFixed(3)}, ${d.chosen.predictedMs.toFixed(2)} ms)` : `  within ${result.budgetMs} ms: none; ${d.chosenReason}`);
+    lines.push(`  plot: ${files.plots[i].svg}, ${files.plots[i].png}`);
+  });
+  lines.push(`wrote ${files.json}`);
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

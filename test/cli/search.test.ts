@@ -1,0 +1,70 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { synthesize } from '../../src/data/synth.js';
+import { smallSupernet } from '../helpers/small-supernet.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = join(root, 'bin/snc.js');
+const tmp = mkdtempSync(join(tmpdir(), 'snc-cli-search-'));
+test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
+
+const env = { ...process.env, SNC_CACHE_DIR: join(tmp, 'cache') };
+const snc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env });
+const set = join(tmp, 'set');
+const ready = synthesize({ out: set, images: 8, seed: 5, size: 96 });
+const small = smallSupernet(join(tmp, 'net'));
+
+test('search: front per device, choice under the budget, pareto.json and plots; a re-run evaluates nothing', async (t) => {
+  await ready;
+  const out = join(tmp, 'out');
+  const args = ['search', '--supernet', small.dir, '--data', set, '--lut', small.luts[0], '--lut', small.luts[1], '--budget-ms', '50', '--out', out, '--subset', '3', '--workers', '1', '--top-k', '20'];
+  const r = snc(...args, '--json');
+  t.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  t.like(j, { format: 'snc-pareto', metric: 'AP', mode: 'pruned', budgetMs: 50, counts: { configs: 8, groups: 4, subsetRun: 4 } });
+  t.deepEqual(j.devices.map((d: { device: string }) => d.device), ['ort-cpu-1t', 'ort-cpu-2t']);
+  for (const d of j.devices) {
+    t.true(d.front.length >= 1);
+    t.truthy(d.chosen);
+    t.true(d.chosen.predictedMs <= 50);
+    t.is(d.lut.file, small.luts[j.devices.indexOf(d)]);
+  }
+  for (const f of ['pareto.json', 'pareto-ort-cpu-1t.svg', 'pareto-ort-cpu-1t.png', 'pareto-ort-cpu-2t.svg', 'pareto-ort-cpu-2t.png']) t.true(existsSync(join(out, f)), f);
+  t.deepEqual(JSON.parse(readFileSync(join(out, 'pareto.json'), 'utf8')).devices, j.devices);
+  t.regex(r.stderr, /^search: \d+ full evaluations of 4 groups \(\d+ run, 0 cached\); 4 on a 3-image subset \(4 run, 0 cached\); 8 subnets: /m);
+
+  const again = snc(...args);
+  t.is(again.status, 0, again.stderr);
+  t.regex(again.stderr, /\(0 run, \d+ cached\); 4 on a 3-image subset \(0 run, 4 cached\)/);
+  t.regex(again.stdout, /^ort-cpu-1t \(.*\): front of \d+ of \d+ evaluated subnets$/m);
+  t.regex(again.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms\)$/m);
+  t.regex(again.stdout, /^wrote .*pareto\.json$/m);
+
+});
+
+test('search: bad arguments are one line and exit code 2', async (t) => {
+  await ready;
+  const base = ['search', '--supernet', small.dir, '--data', set];
+  for (const [args, re] of [
+    [[...base, '--lut', join(tmp, 'none.json')], /none\.json does not exist \(make one with snc profile\)/],
+    [[...base], /--lut is required/],
+    [['search', '--supernet', small.dir, '--lut', small.luts[0]], /--data is required/],
+    [[...base, '--lut', small.luts[0], '--budget-ms', 'abc'], /--budget-ms "abc" is not a number of milliseconds > 0/],
+    [[...base, '--lut', small.luts[0], '--budget-ms', '0'], /--budget-ms "0" is not a number of milliseconds > 0/],
+    [[...base, '--lut', small.luts[0], '--metric', 'map'], /--metric 'map' is not one of ap or ap50/],
+    [[...base, '--lut', small.luts[0], '--workers', '0'], /--workers "0" is not an integer >= 1/],
+    [[...base, '--lut', small.luts[0], '--margin', '2'], /--margin "2" is not a number from 0 to 1/],
+    [[...base, '--lut', small.luts[0], '--exhaustive', '--subset', '5'], /--subset and --margin apply to the pruned search/],
+    [[...base, '--lut', join(root, 'lut/ort-cpu-2t/shapes-tiny.json')], /LUT was profiled for supernet family 'shapes-tiny'/],
+    [[...base, '--lut', small.luts[0], '--bogus'], /Unknown option '--bogus'.*valid options are/],
+  ] as [string[], RegExp][]) {
+    const r = snc(...args);
+    t.is(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, re);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
