@@ -21,3 +21,23 @@ export { readCocoDataset, type CocoDataset } from './data/coco.js';
 export { readCocoResults, ResultsWriter } from './data/results.js';
 export { Problems, type Problem } from './data/problems.js';
 export { synthesize } from './data/synth.js';
+export {
+  search,
+  screeningSubset,
+  SEARCH_METRICS,
+  type SearchOptions,
+  type SearchResult,
+  type SearchProgress,
+  type SearchCounts,
+  type SearchLut,
+  type SearchMetric,
+  type SubnetResult,
+  type DeviceResult,
+  type FrontEntry,
+} from './detr/search.js';
+export { writeSearchReport, type SearchFiles } from './detr/search-report.js';
+export { paretoFront, bestUnderBudget, type ParetoPoint } from './detr/pareto.js';
+export { fitAccuracyPredictor, type AccuracyPredictor } from './detr/accuracy-predictor.js';
+export { EvalCache, datasetHash, type EvalKey } from './detr/eval-cache.js';
+export { EvalPool, type GroupEvaluator } from './detr/eval-pool.js';
+export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './detr/multi-exit.js';
