@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SncError, choices } from '../errors.js';
 import { readSafetensors, serializeSafetensors } from '../export/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -62,9 +63,22 @@ export function presetDir(name: string): string {
   return dir;
 }
 
-/** Resolves --supernet: a folder, or the name of a built-in preset. */
+/** The package's models/ folder: trained supernets shipped with snc (models/<preset name>/). */
+export const EMBEDDED_MODELS = fileURLToPath(new URL('../../../models/', import.meta.url));
+
+/** The trained supernet shipped for a preset name, when the package has one. */
+export function embeddedDir(name: string): string | undefined {
+  const dir = join(EMBEDDED_MODELS, name);
+  return PRESETS[name] && existsSync(join(dir, 'supernet.json')) ? dir : undefined;
+}
+
+/**
+ * Resolves --supernet: a folder, or the name of a built-in preset. A preset with a trained
+ * supernet under models/ (the embedded default, shapes-tiny) loads it; the others get seeded
+ * random weights (for latency work only).
+ */
 export function loadSupernet(ref: string): Supernet {
   if (existsSync(ref) && statSync(ref).isDirectory()) return loadSupernetDir(ref);
-  if (PRESETS[ref]) return loadSupernetDir(presetDir(ref));
+  if (PRESETS[ref]) return loadSupernetDir(embeddedDir(ref) ?? presetDir(ref));
   throw new SncError(`supernet: '${ref}' is neither a folder nor a preset; give a supernet folder or one of ${choices(Object.keys(PRESETS))}`);
 }

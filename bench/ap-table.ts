@@ -1,0 +1,102 @@
+/**
+ * The accuracy table of a trained supernet: `snc eval` (onnxruntime-node, the TypeScript
+ * pipeline users run) of configs spread over the knob grid on a held-out set, with each
+ * config's parameters and FLOPs; optionally next to PyTorch's numbers for the same configs
+ * (train/eval_configs.py) with their difference.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/ap-table.js --data DIR [--supernet shapes-tiny]
+ *     [--configs FILE] [--torch torch.json] [--threads 2] [--out FILE.json]
+ *
+ * --list-configs prints the default list (the input of train/eval_configs.py).
+ * Without --configs it takes TABLE_CONFIGS below (24 configs: every resolution x patch x depth at
+ * windows 1 and 100 queries, and the window and query knobs around the default). Prints a
+ * markdown table; --out writes every number as JSON (atomically).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { readCocoDataset } from '../src/data/coco.js';
+import { Problems } from '../src/data/problems.js';
+import { subnetCost } from '../src/detr/cost.js';
+import { createSession, evaluateSession, openImages } from '../src/detr/evaluate.js';
+import { configKey, parseConfig, validateConfig, type SubnetConfig } from '../src/detr/spec.js';
+import { loadSupernet } from '../src/detr/supernet.js';
+import { writeFileAtomic } from '../src/util/fs.js';
+
+export const TABLE_CONFIGS: string[] = [
+  ...[160, 224, 288].flatMap((r) => [16, 8].flatMap((p) => [1, 2, 3].map((l) => `res=${r},patch=${p},windows=1,layers=${l},queries=100`))),
+  'res=160,patch=16,windows=2,layers=1,queries=30',
+  'res=224,patch=16,windows=2,layers=3,queries=60',
+  'res=224,patch=16,windows=2,layers=3,queries=100',
+  'res=224,patch=16,windows=1,layers=3,queries=30',
+  'res=288,patch=8,windows=2,layers=3,queries=100',
+  'res=224,patch=8,windows=2,layers=3,queries=60',
+];
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    supernet: { type: 'string', default: 'shapes-tiny' },
+    configs: { type: 'string' },
+    torch: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    out: { type: 'string' },
+    'list-configs': { type: 'boolean' },
+  },
+});
+if (values['list-configs']) {
+  process.stdout.write(TABLE_CONFIGS.join('\n') + '\n');
+  process.exit(0);
+}
+if (!values.data) {
+  process.stderr.write('usage: node dist/bench/ap-table.js --data DIR [--supernet shapes-tiny] [--configs FILE] [--torch torch.json] [--threads 2] [--out FILE.json]\n');
+  process.exit(2);
+}
+
+const net = loadSupernet(values.supernet!);
+const images0 = readCocoDataset(values.data, {}, new Problems()).images.length;
+const texts = values.configs ? readFileSync(values.configs, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : TABLE_CONFIGS;
+const configs: SubnetConfig[] = texts.map((t) => validateConfig(net.spec.knobs, parseConfig(t, net.spec.default)));
+const torch: Record<string, { AP: number; AP50: number }> = values.torch ? JSON.parse(readFileSync(values.torch, 'utf8')).configs : {};
+
+interface Row {
+  config: string;
+  params: number;
+  gflops: number;
+  AP: number;
+  AP50: number;
+  metrics: Record<string, number>;
+  seconds: number;
+  torchAP?: number;
+  torchAP50?: number;
+}
+const rows: Row[] = [];
+for (const c of configs) {
+  const problems = new Problems();
+  const ds = readCocoDataset(values.data, {}, problems);
+  const model = { resolution: c.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
+  const images = openImages(ds, problems, { model });
+  const session = await createSession(net, c, Number(values.threads));
+  const r = await evaluateSession(session, ds, problems, { model, images });
+  await session.release();
+  const cost = subnetCost(net.spec.architecture, c);
+  const key = configKey(c);
+  const row: Row = { config: key, params: cost.params, gflops: cost.flops / 1e9, AP: r.metrics.AP, AP50: r.metrics.AP50, metrics: r.metrics as unknown as Record<string, number>, seconds: r.seconds };
+  if (torch[key]) Object.assign(row, { torchAP: torch[key].AP, torchAP50: torch[key].AP50 });
+  rows.push(row);
+  process.stderr.write(`${key}: AP ${r.metrics.AP.toFixed(4)} AP50 ${r.metrics.AP50.toFixed(4)} (${r.seconds.toFixed(1)} s)\n`);
+}
+
+const withTorch = rows.some((r) => r.torchAP !== undefined);
+const head = ['config', 'params (M)', 'GFLOPs', 'AP', 'AP50', ...(withTorch ? ['PyTorch AP', 'PyTorch AP50', '|ΔAP|'] : [])];
+const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+for (const r of rows) {
+  const cells = [r.config, (r.params / 1e6).toFixed(2), r.gflops.toFixed(2), r.AP.toFixed(3), r.AP50.toFixed(3)];
+  if (withTorch) cells.push(r.torchAP?.toFixed(3) ?? '', r.torchAP50?.toFixed(3) ?? '', r.torchAP !== undefined ? Math.abs(r.AP - r.torchAP).toFixed(4) : '');
+  lines.push(`| ${cells.join(' | ')} |`);
+}
+process.stdout.write(lines.join('\n') + '\n');
+if (withTorch) {
+  const d = rows.filter((r) => r.torchAP !== undefined).flatMap((r) => [Math.abs(r.AP - r.torchAP!), Math.abs(r.AP50 - r.torchAP50!)]);
+  process.stdout.write(`\nlargest |snc - PyTorch| over AP and AP50: ${Math.max(...d).toFixed(4)} (${d.length / 2} configs)\n`);
+}
+if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.dir, weightsSha256: net.weights.hash, data: values.data, images: images0, rows }, null, 2) + '\n');

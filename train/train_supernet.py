@@ -1,0 +1,258 @@
+#!/usr/bin/python3
+"""Weight-sharing training of an snc supernet (the embedded default `shapes-tiny`) on sets
+written by `snc data synth`. docs/training.md explains the choices; in short:
+
+- every step trains three subnets on the same batch and sums their gradients (the sandwich
+  rule of BigNAS): the largest (highest resolution, smallest patch, global attention, most
+  queries), the smallest, and one drawn uniformly from the rest of the grid. Patch sizes
+  share one kernel through FlexiViT's PI-resize, resolutions one position table through
+  bicubic resizing, query counts the first Q content queries, window counts all weights;
+- decoder depth is not drawn: every subnet runs all layers and every layer's output (and the
+  two-stage proposals of every token) gets the full set loss, so every prefix of layers is a
+  detector (decoder layers are what RF-DETR drops at inference);
+- RF-DETR's losses: Hungarian matching, IoU-aware BCE, L1 and GIoU;
+- seeded and resumable: batch and subnet draws depend only on (seed, step), a checkpoint is
+  written atomically every few minutes and at the end of a run, and a re-run continues from it.
+
+usage: /usr/bin/python3 train/train_supernet.py --data TRAIN --val VAL --spec supernet.json \
+          --work out/train --out models/shapes-tiny [--steps N] [--minutes M] [--seed S]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from snc_ref.model import Supernet  # noqa: E402
+from snc_ref.supernet_dir import save_supernet_dir  # noqa: E402
+from snc_train.data import DetectionSet  # noqa: E402
+from snc_train.evaluate import evaluate_config  # noqa: E402
+from snc_train.forward import train_forward  # noqa: E402
+from snc_train.loss import dense_loss, set_loss  # noqa: E402
+
+
+def valid(config, arch):
+    g = config['resolution'] // config['patch']
+    return config['resolution'] % config['patch'] == 0 and g % config['windows'] == 0 and config['queries'] <= g * g
+
+
+def grid_configs(spec):
+    k = spec['knobs']
+    out = []
+    for r in k['resolution']:
+        for p in k['patch']:
+            for w in k['windows']:
+                for q in k['queries']:
+                    c = {'resolution': r, 'patch': p, 'windows': w, 'layers': max(k['layers']), 'queries': q}
+                    if valid(c, spec['architecture']):
+                        out.append(c)
+    return out
+
+
+def extremes(spec):
+    k = spec['knobs']
+    largest = {'resolution': max(k['resolution']), 'patch': min(k['patch']), 'windows': min(k['windows']), 'layers': max(k['layers']), 'queries': max(k['queries'])}
+    smallest = {'resolution': min(k['resolution']), 'patch': max(k['patch']), 'windows': max(k['windows']), 'layers': max(k['layers']), 'queries': min(k['queries'])}
+    return largest, smallest
+
+
+def config_key(c):
+    return f"res={c['resolution']},patch={c['patch']},windows={c['windows']},layers={c['layers']},queries={c['queries']}"
+
+
+def init_weights(net, arch):
+    """ViT-style init for the backbone, Deformable-DETR init for the decoder, heads that start
+    at the anchors / reference boxes with a 1% foreground prior."""
+    def trunc(m):
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+    net.apply(trunc)
+    nn.init.trunc_normal_(net.backbone.pos_embed, std=0.02)
+    prior = -math.log((1 - 0.01) / 0.01)
+    for head in (net.two_stage.class_head, net.decoder.class_head):
+        nn.init.constant_(head.bias, prior)
+    for mlp in (net.two_stage.bbox_head, net.decoder.bbox_head):
+        nn.init.zeros_(mlp.layers[-1].weight)
+        nn.init.zeros_(mlp.layers[-1].bias)
+    dec = arch['decoder']
+    h, p = dec['heads'], dec['points']
+    for layer in net.decoder.layers:
+        ca = layer.cross_attn
+        nn.init.zeros_(ca.sampling_offsets.weight)
+        theta = torch.arange(h, dtype=torch.float32) * (2 * math.pi / h)
+        g = torch.stack([theta.cos(), theta.sin()], -1)
+        g = (g / g.abs().max(-1, keepdim=True).values).view(h, 1, 2).repeat(1, p, 1)
+        for i in range(p):
+            g[:, i, :] *= i + 1
+        with torch.no_grad():
+            ca.sampling_offsets.bias.copy_(g.reshape(-1))
+        nn.init.zeros_(ca.attention_weights.weight)
+        nn.init.zeros_(ca.attention_weights.bias)
+
+
+def lr_at(step, total, base, warmup):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
+
+
+def save_atomic(obj, path):
+    tmp = path + '.tmp'
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def log_line(path, entry):
+    with open(path, 'a', encoding='utf-8') as f:
+        f.write(json.dumps(entry) + '\n')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data', required=True, help='training set (snc data synth)')
+    ap.add_argument('--val', required=True, help='validation set for the periodic AP in the log')
+    ap.add_argument('--val-images', type=int, default=100)
+    ap.add_argument('--spec', required=True, help='supernet.json of the family to train')
+    ap.add_argument('--work', required=True, help='folder for checkpoint.pt and train-log.jsonl')
+    ap.add_argument('--out', required=True, help='supernet folder written at the end')
+    ap.add_argument('--steps', type=int, default=3000)
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--lr', type=float, default=3e-4)
+    ap.add_argument('--warmup', type=int, default=200)
+    ap.add_argument('--weight-decay', type=float, default=1e-4)
+    ap.add_argument('--clip', type=float, default=1.0)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--coarse-phase', type=float, default=0.4, help='share of the steps that train only the coarsest patch size')
+    ap.add_argument('--sandwich-every', type=int, default=3, help='the largest subnet on step 0 and the smallest on step 1 of every N')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--minutes', type=float, default=0, help='stop this run after M minutes (checkpointed); 0: no limit')
+    ap.add_argument('--ckpt-minutes', type=float, default=5)
+    ap.add_argument('--val-every', type=int, default=500)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    with open(args.spec, encoding='utf-8') as f:
+        spec = json.load(f)
+    arch = spec['architecture']
+    pre = spec['preprocess']
+    mean, std = pre['mean'], pre['std']
+    os.makedirs(args.work, exist_ok=True)
+    ckpt_path = os.path.join(args.work, 'checkpoint.pt')
+    log_path = os.path.join(args.work, 'train-log.jsonl')
+
+    t_load = time.time()
+    train = DetectionSet(args.data, spec['classes'])
+    val = DetectionSet(args.val, spec['classes'], limit=args.val_images)
+    print(f'data: {len(train)} training images, {len(val)} validation images ({time.time() - t_load:.1f} s)', file=sys.stderr)
+
+    net = Supernet(arch)
+    init_weights(net, arch)
+    decay = [p for n, p in net.named_parameters() if p.ndim >= 2 and 'pos_embed' not in n and 'query_feat' not in n]
+    no_decay = [p for n, p in net.named_parameters() if not (p.ndim >= 2 and 'pos_embed' not in n and 'query_feat' not in n)]
+    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
+    step, elapsed = 0, 0.0
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
+            sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
+        net.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        step, elapsed = ck['step'], ck['elapsed']
+        print(f'resumed at step {step} ({elapsed / 60:.1f} min trained)', file=sys.stderr)
+    else:
+        log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters())})
+
+    configs = grid_configs(spec)
+    largest, smallest = extremes(spec)
+    others = [c for c in configs if c != largest and c != smallest]
+    coarse = [c for c in configs if c['patch'] == max(spec['knobs']['patch'])]
+    coarse_largest = max(coarse, key=lambda c: (c['resolution'], -c['windows'], c['queries']))
+
+    def pick_subnets(rng, step):
+        """A random subnet every step; the largest and the smallest (the sandwich rule) on
+        alternate steps of every --sandwich-every. During the coarse phase (--coarse-phase of
+        the steps) only the coarsest patch size is drawn, and its largest subnet stands for the
+        largest (the finest patch costs 4x the tokens, and shares every weight through the
+        PI-resized kernel)."""
+        coarse_phase = step < args.coarse_phase * args.steps
+        out = [rng.choice(coarse if coarse_phase else configs)]
+        if step % args.sandwich_every == 0:
+            out.append(coarse_largest if coarse_phase else largest)
+        elif step % args.sandwich_every == 1:
+            out.append(smallest)
+        return out
+
+    def checkpoint():
+        save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args)}, ckpt_path)
+
+    def validate():
+        net.eval()
+        entry = {'event': 'val', 'step': step, 'minutes': round(elapsed / 60, 2)}
+        for name, c in (('largest', largest), ('smallest', smallest)):
+            stats = evaluate_config(net, val, c, mean, std, exits=True)
+            entry[name] = {f'layers={i + 1}': {'AP': round(s[0], 4), 'AP50': round(s[1], 4)} for i, s in enumerate(stats)}
+        log_line(log_path, entry)
+        print(f"step {step}: val AP largest {entry['largest']} smallest {entry['smallest']}", file=sys.stderr)
+        net.train()
+
+    run_start = time.time()
+    last_ckpt = time.time()
+    net.train()
+    while step < args.steps:
+        if args.minutes and time.time() - run_start > args.minutes * 60:
+            break
+        t0 = time.time()
+        rng = random.Random(args.seed * 1_000_003 + step)
+        idx = [rng.randrange(len(train)) for _ in range(args.batch)]
+        flip = [rng.random() < 0.5 for _ in idx]
+        subnets = pick_subnets(rng, step)
+        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        opt.zero_grad(set_to_none=True)
+        parts = {}
+        for c in subnets:
+            x, targets = train.batch(idx, c['resolution'], mean, std, flip)
+            num_boxes = max(1.0, float(sum(len(l) for _, l in targets)))
+            (props, enc_logits), layers = train_forward(net, x, c)
+            loss = dense_loss(props, enc_logits, c['resolution'] // c['patch'], targets)
+            for b, l in layers:
+                lb, _ = set_loss(b, l, targets, num_boxes)
+                loss = loss + lb
+            (loss / len(subnets)).backward()
+            parts[config_key(c)] = round(float(loss), 4)
+        torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
+        opt.step()
+        step += 1
+        elapsed += time.time() - t0
+        if step % 20 == 0 or step == 1:
+            log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts})
+            print(f'step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss ' + ' '.join(f'{v:.2f}' for v in parts.values()), file=sys.stderr)
+        if step % args.val_every == 0 or step == args.steps:
+            validate()
+        if time.time() - last_ckpt > args.ckpt_minutes * 60:
+            checkpoint()
+            last_ckpt = time.time()
+    checkpoint()
+    if step >= args.steps:
+        out_spec = dict(spec)
+        save_supernet_dir(args.out, out_spec, net)
+        log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
+        print(f'done: {step} steps in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)
+    else:
+        print(f'stopped at step {step}/{args.steps} ({elapsed / 60:.1f} min trained); run again to continue', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
