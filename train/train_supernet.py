@@ -2,15 +2,17 @@
 """Weight-sharing training of an snc supernet (the embedded default `shapes-tiny`) on sets
 written by `snc data synth`. docs/training.md explains the choices; in short:
 
-- every step trains three subnets on the same batch and sums their gradients (the sandwich
-  rule of BigNAS): the largest (highest resolution, smallest patch, global attention, most
-  queries), the smallest, and one drawn uniformly from the rest of the grid. Patch sizes
-  share one kernel through FlexiViT's PI-resize, resolutions one position table through
-  bicubic resizing, query counts the first Q content queries, window counts all weights;
+- every step trains a subnet drawn uniformly from the grid, plus the largest (highest
+  resolution, smallest patch, global attention, most queries) and the smallest on alternate
+  steps of every 3 (a thinned sandwich rule, BigNAS); gradients are summed before one optimiser
+  step. The first 65% of the steps draw only the coarsest patch. Patch sizes share one kernel
+  through FlexiViT's PI-resize, resolutions one position table through bicubic resizing,
+  query counts the first Q content queries, window counts all weights;
 - decoder depth is not drawn: every subnet runs all layers and every layer's output (and the
-  two-stage proposals of every token) gets the full set loss, so every prefix of layers is a
+  two-stage proposals of every token) gets its loss, so every prefix of layers is a
   detector (decoder layers are what RF-DETR drops at inference);
-- RF-DETR's losses: Hungarian matching, IoU-aware BCE, L1 and GIoU;
+- RF-DETR's decoder losses: Hungarian matching, IoU-aware BCE, L1 and GIoU; the two-stage
+  proposals learn from a fixed centre-cell assignment (snc_train/loss.py);
 - seeded and resumable: batch and subnet draws depend only on (seed, step), a checkpoint is
   written atomically every few minutes and at the end of a run, and a re-run continues from it.
 
@@ -25,7 +27,6 @@ import random
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 
@@ -135,6 +136,7 @@ def main():
     ap.add_argument('--coarse-phase', type=float, default=0.4, help='share of the steps that train only the coarsest patch size')
     ap.add_argument('--sandwich-every', type=int, default=3, help='the largest subnet on step 0 and the smallest on step 1 of every N')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--stop-at', type=int, default=0, help='end training at this step of the --steps schedule and write the supernet (0: at --steps)')
     ap.add_argument('--minutes', type=float, default=0, help='stop this run after M minutes (checkpointed); 0: no limit')
     ap.add_argument('--ckpt-minutes', type=float, default=5)
     ap.add_argument('--val-every', type=int, default=500)
@@ -175,7 +177,6 @@ def main():
 
     configs = grid_configs(spec)
     largest, smallest = extremes(spec)
-    others = [c for c in configs if c != largest and c != smallest]
     coarse = [c for c in configs if c['patch'] == max(spec['knobs']['patch'])]
     coarse_largest = max(coarse, key=lambda c: (c['resolution'], -c['windows'], c['queries']))
 
@@ -209,7 +210,8 @@ def main():
     run_start = time.time()
     last_ckpt = time.time()
     net.train()
-    while step < args.steps:
+    last = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < last:
         if args.minutes and time.time() - run_start > args.minutes * 60:
             break
         t0 = time.time()
@@ -239,17 +241,17 @@ def main():
         if step % 20 == 0 or step == 1:
             log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts})
             print(f'step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss ' + ' '.join(f'{v:.2f}' for v in parts.values()), file=sys.stderr)
-        if step % args.val_every == 0 or step == args.steps:
+        if step % args.val_every == 0 or step == last:
             validate()
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
             last_ckpt = time.time()
     checkpoint()
-    if step >= args.steps:
+    if step >= last:
         out_spec = dict(spec)
         save_supernet_dir(args.out, out_spec, net)
         log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
-        print(f'done: {step} steps in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)
+        print(f'done: {step} steps of {args.steps} in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)
     else:
         print(f'stopped at step {step}/{args.steps} ({elapsed / 60:.1f} min trained); run again to continue', file=sys.stderr)
 

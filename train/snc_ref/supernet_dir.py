@@ -29,9 +29,14 @@ def load_supernet_dir(path, dtype=torch.float32):
 
 
 def save_supernet_dir(path, spec, net):
-    """Writes supernet.json and weights.safetensors (float32, documented names)."""
+    """Writes supernet.json and weights.safetensors (float32, documented names), each file
+    atomically (temporary file + rename)."""
     os.makedirs(path, exist_ok=True)
     tensors = {k: v.detach().to(torch.float32).contiguous() for k, v in net.state_dict().items()}
-    write_safetensors(os.path.join(path, 'weights.safetensors'), tensors, {'format': 'snc-supernet'})
-    with open(os.path.join(path, 'supernet.json'), 'w', encoding='utf-8') as f:
+    weights = os.path.join(path, 'weights.safetensors')
+    write_safetensors(weights + '.tmp', tensors, {'format': 'snc-supernet'})
+    os.replace(weights + '.tmp', weights)
+    spec_path = os.path.join(path, 'supernet.json')
+    with open(spec_path + '.tmp', 'w', encoding='utf-8') as f:
         f.write(json.dumps(spec, indent=2) + '\n')
+    os.replace(spec_path + '.tmp', spec_path)
