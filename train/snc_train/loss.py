@@ -65,27 +65,34 @@ def hungarian(boxes, logits, targets):
     return out
 
 
-def set_loss(boxes, logits, targets, num_boxes):
-    """boxes [B, M, 4] (cx, cy, w, h in 0..1), logits [B, M, K]; returns (total, parts dict)."""
-    match = hungarian(boxes.detach(), logits.detach(), targets)
-    bi = torch.cat([torch.full_like(i, b) for b, (i, _) in enumerate(match)])
-    pi = torch.cat([i for i, _ in match])
+def pair_losses(boxes, logits, bi, pi, tgt, cls, num):
+    """L1 and GIoU of the predictions (bi, pi) against their paired targets (tgt boxes, cls
+    classes), and the IoU-aware BCE of every (prediction, class): a paired one aims at
+    s^0.25 u^0.75 (s its score, u its IoU), every other one at 0 with weight s^2. Each is
+    normalised by `num`. Returns (total, parts dict)."""
     src = boxes[bi, pi]
-    tgt = torch.cat([targets[b][0][j] for b, (_, j) in enumerate(match)])
-    cls = torch.cat([targets[b][1][j] for b, (_, j) in enumerate(match)])
-    l1 = F.l1_loss(src, tgt, reduction='sum') / num_boxes
+    l1 = F.l1_loss(src, tgt, reduction='sum') / num
     iou, giou = box_iou_pairs(cxcywh_to_xyxy(src), cxcywh_to_xyxy(tgt))
-    l_giou = (1 - giou).sum() / num_boxes
-    # IoU-aware BCE
+    l_giou = (1 - giou).sum() / num
     prob = logits.detach().sigmoid()
     target = torch.zeros_like(logits)
     weight = prob.pow(2)
-    t = prob[bi, pi, cls].pow(IA_ALPHA) * iou.detach().clamp(min=0.01).pow(1 - IA_ALPHA)
-    target[bi, pi, cls] = t
+    target[bi, pi, cls] = prob[bi, pi, cls].pow(IA_ALPHA) * iou.detach().clamp(min=0.01).pow(1 - IA_ALPHA)
     weight[bi, pi, cls] = 1.0
-    l_cls = (F.binary_cross_entropy_with_logits(logits, target, reduction='none') * weight).sum() / num_boxes
+    l_cls = (F.binary_cross_entropy_with_logits(logits, target, reduction='none') * weight).sum() / num
     total = W_CLASS * l_cls + W_L1 * l1 + W_GIOU * l_giou
     return total, {'cls': float(l_cls), 'l1': float(l1), 'giou': float(l_giou)}
+
+
+def set_loss(boxes, logits, targets, num_boxes):
+    """One-to-one loss: boxes [B, M, 4] (cx, cy, w, h in 0..1), logits [B, M, K], each image's
+    predictions paired with its objects by `hungarian`. Returns (total, parts dict)."""
+    match = hungarian(boxes.detach(), logits.detach(), targets)
+    bi = torch.cat([torch.full_like(i, b) for b, (i, _) in enumerate(match)])
+    pi = torch.cat([i for i, _ in match])
+    tgt = torch.cat([targets[b][0][j] for b, (_, j) in enumerate(match)])
+    cls = torch.cat([targets[b][1][j] for b, (_, j) in enumerate(match)])
+    return pair_losses(boxes, logits, bi, pi, tgt, cls, num_boxes)
 
 
 def dense_loss(boxes, logits, grid, targets, radius=0.0):
@@ -123,20 +130,9 @@ def dense_loss(boxes, logits, grid, targets, radius=0.0):
         ti.append(tok)
         gi.append((b, which[tok]))
     num = max(1.0, float(sum(len(t) for t in ti)))
-    if not ti:
-        return (logits.sigmoid().pow(2) * F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits), reduction='none')).sum() / num
-    bi = torch.cat(bi)
-    pi = torch.cat(ti)
-    tgt = torch.cat([targets[b][0][w] for b, w in gi])
-    cls = torch.cat([targets[b][1][w] for b, w in gi])
-    src = boxes[bi, pi]
-    l1 = F.l1_loss(src, tgt, reduction='sum') / num
-    iou, giou = box_iou_pairs(cxcywh_to_xyxy(src), cxcywh_to_xyxy(tgt))
-    l_giou = (1 - giou).sum() / num
-    prob = logits.detach().sigmoid()
-    target = torch.zeros_like(logits)
-    weight = prob.pow(2)
-    target[bi, pi, cls] = prob[bi, pi, cls].pow(IA_ALPHA) * iou.detach().clamp(min=0.01).pow(1 - IA_ALPHA)
-    weight[bi, pi, cls] = 1.0
-    l_cls = (F.binary_cross_entropy_with_logits(logits, target, reduction='none') * weight).sum() / num
-    return W_CLASS * l_cls + W_L1 * l1 + W_GIOU * l_giou
+    empty = torch.empty(0, dtype=torch.long)
+    bi = torch.cat(bi) if bi else empty
+    pi = torch.cat(ti) if ti else empty
+    tgt = torch.cat([targets[b][0][w] for b, w in gi]) if gi else boxes.new_zeros(0, 4)
+    cls = torch.cat([targets[b][1][w] for b, w in gi]) if gi else empty
+    return pair_losses(boxes, logits, bi, pi, tgt, cls, num)[0]
