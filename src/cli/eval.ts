@@ -1,6 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
 import sharp from 'sharp';
-import { readCocoDataset } from '../data/coco.js';
 import { Problems, problemLine } from '../data/problems.js';
 import { ResultsWriter, readCocoResults } from '../data/results.js';
 import { METRIC_LINES, METRIC_NAMES } from '../detr/coco-eval.js';
@@ -9,6 +7,7 @@ import { DEFAULT_TOP_K, mapClasses } from '../detr/postprocess.js';
 import { configKey, parseConfig, validateConfig } from '../detr/spec.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
+import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { intOption, parse, progress, progressDone } from './args.js';
 
 const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
@@ -50,9 +49,7 @@ export async function run(argv: string[]): Promise<number> {
     supernet: { type: 'string' },
     config: { type: 'string' },
     detections: { type: 'string' },
-    data: { type: 'string' },
-    annotations: { type: 'string' },
-    images: { type: 'string' },
+    ...DATA_SET_OPTIONS,
     threads: { type: 'string' },
     'top-k': { type: 'string' },
     prefetch: { type: 'string' },
@@ -70,12 +67,12 @@ export async function run(argv: string[]): Promise<number> {
   const supernetRef = str('supernet');
   const detectionsFile = str('detections');
   if (!supernetRef === !detectionsFile) throw new SncError('eval: give either --supernet (run a subnet) or --detections (score a results file)');
-  if (!str('data') && !str('annotations')) throw new SncError('eval: --data is required (a COCO folder with annotations.json and images/)');
+  requireDataSet('eval', values, 'a COCO folder with annotations.json and images/');
   for (const flag of detectionsFile ? ['config', 'threads', 'top-k', 'prefetch', 'limit', 'save-detections'] : [])
     if (values[flag] !== undefined) throw new SncError(`eval: --${flag} applies to --supernet runs, not to --detections`);
 
   const problems = new Problems(values.strict === true);
-  const ds = readCocoDataset(str('data'), { annotations: str('annotations'), images: str('images') }, problems);
+  const ds = readDataSet(values, problems);
 
   if (detectionsFile) {
     const byImage = readCocoResults(detectionsFile, ds, problems);
@@ -92,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
   const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;
   const limit = intOption('eval', values.limit, 'limit', 1);
-  if (!existsSync(ds.imagesDir) || !statSync(ds.imagesDir).isDirectory()) throw new SncError(`eval: images folder ${ds.imagesDir} does not exist (name another with --images)`);
+  requireImagesDir('eval', ds);
   sharp.cache(false);
   const model = { resolution: config.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
   mapClasses(model.classes, ds.categories); // fails early when no class is a category

@@ -1,7 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { readCocoDataset } from '../data/coco.js';
 import { Problems } from '../data/problems.js';
 import { EvalCache } from '../detr/eval-cache.js';
 import { mapClasses } from '../detr/postprocess.js';
@@ -10,6 +8,7 @@ import { DEFAULT_MARGIN, DEFAULT_SUBSET, SEARCH_METRICS, search, type SearchProg
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';
+import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
@@ -57,9 +56,7 @@ function countsLine(r: SearchResult): string {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('search', argv, {
     supernet: { type: 'string' },
-    data: { type: 'string' },
-    annotations: { type: 'string' },
-    images: { type: 'string' },
+    ...DATA_SET_OPTIONS,
     lut: { type: 'string', multiple: true },
     'budget-ms': { type: 'string' },
     out: { type: 'string' },
@@ -79,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const supernetRef = requireString('search', values.supernet, 'supernet', 'a supernet folder or a preset name');
-  if (!str('data') && !str('annotations')) throw new SncError('search: --data is required (the validation set: a COCO folder with annotations.json and images/)');
+  requireDataSet('search', values, 'the validation set: a COCO folder with annotations.json and images/');
   const lutPaths = (values.lut as string[] | undefined) ?? [];
   if (!lutPaths.length) throw new SncError('search: --lut is required (a latency LUT of this supernet from snc profile, e.g. lut/ort-cpu-2t/shapes-tiny.json); repeat it for more devices');
   const budgetMs = number(values['budget-ms'], 'budget-ms', (n) => n > 0, 'a number of milliseconds > 0');
@@ -95,8 +92,8 @@ export async function run(argv: string[]): Promise<number> {
   const luts = lutPaths.map((path) => ({ path, lut: readLut(path) }));
   const net = loadSupernet(supernetRef);
   const problems = new Problems();
-  const ds = readCocoDataset(str('data'), { annotations: str('annotations'), images: str('images') }, problems);
-  if (!existsSync(ds.imagesDir) || !statSync(ds.imagesDir).isDirectory()) throw new SncError(`search: images folder ${ds.imagesDir} does not exist (name another with --images)`);
+  const ds = readDataSet(values, problems);
+  requireImagesDir('search', ds);
   mapClasses(net.spec.classes, ds.categories); // fails early when no class is a category
   const outDir = str('out') ?? join('out', 'search', net.spec.name);
   sharp.cache(false);
