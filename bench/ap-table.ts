@@ -53,7 +53,7 @@ if (!values.data) {
 }
 
 const net = loadSupernet(values.supernet!);
-const images0 = readCocoDataset(values.data, {}, new Problems()).images.length;
+const ds = readCocoDataset(values.data, {}, new Problems());
 const texts = values.configs ? readFileSync(values.configs, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : TABLE_CONFIGS;
 const configs: SubnetConfig[] = texts.map((t) => validateConfig(net.spec.knobs, parseConfig(t, net.spec.default)));
 const torch: Record<string, { AP: number; AP50: number }> = values.torch ? JSON.parse(readFileSync(values.torch, 'utf8')).configs : {};
@@ -72,7 +72,6 @@ interface Row {
 const rows: Row[] = [];
 for (const c of configs) {
   const problems = new Problems();
-  const ds = readCocoDataset(values.data, {}, problems);
   const model = { resolution: c.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
   const images = openImages(ds, problems, { model });
   const session = await createSession(net, c, Number(values.threads));
@@ -99,4 +98,4 @@ if (withTorch) {
   const d = rows.filter((r) => r.torchAP !== undefined).flatMap((r) => [Math.abs(r.AP - r.torchAP!), Math.abs(r.AP50 - r.torchAP50!)]);
   process.stdout.write(`\nlargest |snc - PyTorch| over AP and AP50: ${Math.max(...d).toFixed(4)} (${d.length / 2} configs)\n`);
 }
-if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.dir, weightsSha256: net.weights.hash, data: values.data, images: images0, rows }, null, 2) + '\n');
+if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.dir, weightsSha256: net.weights.hash, data: values.data, images: ds.images.length, rows }, null, 2) + '\n');
