@@ -14,6 +14,13 @@ function spreadOption(v: unknown): number {
   return n;
 }
 
+function spanOption(v: unknown): number {
+  if (v === undefined) return 1;
+  const n = Number(v);
+  if (!(n > 0 && n <= 1)) throw new SncError(`profile: --calibration-span ${JSON.stringify(v)} is not a number in (0, 1] (the cheaper share of the grid the calibration subnets come from; default 1)`);
+  return n;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('profile', argv, {
     device: { type: 'string' },
@@ -27,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     group: { type: 'string' },
     passes: { type: 'string' },
     calibration: { type: 'string' },
+    'calibration-span': { type: 'string' },
     seed: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -34,9 +42,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
-        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n',
+        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
+        '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n',
     );
     return 0;
   }
@@ -52,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     group: intOption('profile', values.group, 'group', 1),
     passes: intOption('profile', values.passes, 'passes', 1),
     calibrationSamples: intOption('profile', values.calibration, 'calibration', 0),
+    calibrationSpan: spanOption(values['calibration-span']),
     seed: intOption('profile', values.seed, 'seed', 0),
     allowOtherDevice: values['allow-other-device'] === true,
     onProgress: (p) => progress(`profile ${device.name}: ${p.phase} ${p.done}/${p.total}, about ${fmtSeconds(p.etaSeconds)} left`),

@@ -39,6 +39,8 @@ export interface Calibration {
   a: number;
   b: number;
   samples: CalibrationSample[];
+  /** The cheaper share of the grid the samples were drawn from (absent: 1, the whole grid). */
+  span?: number;
   /** Wall time the calibration took. */
   seconds: number;
 }
@@ -50,7 +52,7 @@ export interface Lut {
   host: HostInfo;
   runtime: RuntimeVersions;
   supernet: { name: string; familyHash: string };
-  protocol: { warmup: number; runs: number; maxSpread: number; retries: number; group: number; passes?: number };
+  protocol: { warmup: number; warmupMs?: number; runs: number; maxSpread: number; retries: number; group: number; passes?: number };
   /** Every key the supernet's grid needs; `complete` once all are measured and calibrated. */
   keys: number;
   complete: boolean;

@@ -3,8 +3,13 @@ import type { TimedSession } from './runtime.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface MeasureOptions {
-  /** Untimed runs per subject before timing. */
+  /** Untimed runs per subject before timing (at most; see warmupMs). */
   warmup: number;
+  /**
+   * A subject's warm-up stops early once it has taken this long (at least one run is always
+   * made): a subnet that runs for seconds is warm after one run, and five would cost minutes.
+   */
+  warmupMs?: number;
   /** Timed runs per subject (the median of these is kept). */
   runs: number;
   /** Re-measure a subject whose (q3 - q1) / median is above this. */
@@ -16,7 +21,7 @@ export interface MeasureOptions {
   onRound?: (done: number, total: number) => void;
 }
 
-export const DEFAULT_MEASURE: MeasureOptions = { warmup: 5, runs: 30, maxSpread: 0.1, retries: 2 };
+export const DEFAULT_MEASURE: MeasureOptions = { warmup: 5, warmupMs: 1000, runs: 30, maxSpread: 0.1, retries: 2 };
 
 export interface Measurement extends Summary {
   /** Re-measurements that were needed. */
@@ -41,6 +46,18 @@ async function rounds(sessions: TimedSession[], runs: number, rng: Rng, onRun: (
   return samples;
 }
 
+/** Up to `runs` untimed runs of every session, in turn; a session stops once its runs took `capMs`. */
+async function warmUp(sessions: TimedSession[], runs: number, capMs: number): Promise<void> {
+  const spent = sessions.map(() => 0);
+  for (let w = 0; w < runs; w++)
+    for (let k = 0; k < sessions.length; k++) {
+      if (w > 0 && spent[k] >= capMs) continue;
+      const t0 = performance.now();
+      await sessions[k].run();
+      spent[k] += performance.now() - t0;
+    }
+}
+
 /**
  * Times several sessions interleaved: warm-up, then `runs` rounds in which every session runs
  * once, in shuffled order. Sessions whose spread is too wide are measured again (interleaved
@@ -48,7 +65,7 @@ async function rounds(sessions: TimedSession[], runs: number, rng: Rng, onRun: (
  */
 export async function measureInterleaved(sessions: TimedSession[], opts: MeasureOptions = DEFAULT_MEASURE): Promise<Measurement[]> {
   const rng = new Rng(opts.seed ?? 1);
-  for (let w = 0; w < opts.warmup; w++) for (const s of sessions) await s.run();
+  await warmUp(sessions, opts.warmup, opts.warmupMs ?? Infinity);
   let done = 0;
   const total = opts.runs * sessions.length;
   const tick = () => {

@@ -76,6 +76,8 @@ export interface ProfileOptions {
   recalibrate?: boolean;
   /** Whole subnets measured for the calibration (0 to skip). */
   calibrationSamples?: number;
+  /** The cheaper share of the grid (by block sum) the calibration subnets come from (default 1). */
+  calibrationSpan?: number;
   seed?: number;
   allowOtherDevice?: boolean;
   onProgress?: (p: { done: number; total: number; etaSeconds: number; phase: string }) => void;
@@ -100,9 +102,16 @@ function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['prot
   };
 }
 
-/** Configs for the calibration: the cheapest and dearest by block sum, and seeded random ones. */
-export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n: number, seed: number): SubnetConfig[] {
-  const all = enumerateConfigs(net.spec.knobs).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
+/**
+ * Configs for the calibration: the cheapest by block sum, the dearest of the cheaper `span` of
+ * the grid (span 1: the dearest of all), and seeded random ones spread over the range between.
+ * A span under 1 leaves the dearest subnets to the fit's extrapolation, which the validation
+ * checks; it pays where whole subnets take seconds (nano in WebAssembly).
+ */
+export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n: number, seed: number, span = 1): SubnetConfig[] {
+  if (!(span > 0 && span <= 1)) throw new SncError(`calibration span ${span} is not in (0, 1]: it is the cheaper share of the grid the calibration subnets are drawn from`);
+  const sorted = enumerateConfigs(net.spec.knobs).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
+  const all = sorted.slice(0, Math.max(Math.min(n, sorted.length), Math.ceil(span * sorted.length)));
   if (all.length <= n) return all.map((x) => x.c);
   const picked = new Set<number>([0, all.length - 1]);
   // spread the rest over the range of sums: one per quantile bin, chosen at random inside it
@@ -123,7 +132,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const group = opts.group ?? 8;
   const items = distinctBlocks(net);
-  const protocol = { warmup: measure.warmup, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
+  const protocol = { warmup: measure.warmup, warmupMs: measure.warmupMs, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
   let lut: Lut;
   if (opts.resume && existsSync(opts.out)) {
     lut = readLut(opts.out);
@@ -188,7 +197,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   if (opts.recalibrate) lut.calibration = undefined;
   if (!lut.calibration && calibN > 0) {
     const t0 = performance.now();
-    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1, passes);
+    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1, passes, opts.calibrationSpan ?? 1);
     lut.calibration.seconds = (performance.now() - t0) / 1000;
     doneItems += calibN;
   }
@@ -200,13 +209,13 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
 }
 
 /** Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error). */
-export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3): Promise<Calibration> {
+export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3, span = 1): Promise<Calibration> {
   const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
-  const configs = calibrationConfigs(net, raw, n, seed);
+  const configs = calibrationConfigs(net, raw, n, seed, span);
   const measured = await measureConfigs(net, device, configs, measure, seed, passes);
   const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread }));
   const fit = samples.length >= 2 ? linearFitRelative(samples.map((s) => s.blockSumMs), samples.map((s) => s.measuredMs)) : { a: 1, b: 0 };
-  return { a: fit.a, b: fit.b, samples, seconds: 0 };
+  return { a: fit.a, b: fit.b, samples, ...(span < 1 ? { span } : {}), seconds: 0 };
 }
 
 /**

@@ -12,7 +12,9 @@ import { loadSupernetDir } from '../../src/detr/supernet.js';
 import { loadDevice } from '../../src/latency/device.js';
 import { checkLutUse, readLut, type Lut } from '../../src/latency/lut.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
-import { distinctBlocks, profile } from '../../src/latency/profiler.js';
+import { calibrationConfigs, distinctBlocks, profile } from '../../src/latency/profiler.js';
+import { measureInterleaved } from '../../src/latency/measure.js';
+import { configKey } from '../../src/detr/spec.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = join(root, 'test/fixtures/parity');
@@ -99,4 +101,39 @@ test('prediction is the weighted block sum, then calibrated', (t) => {
   t.is(p.predict(c), 2 * n + 0.5);
   const missing = { ...lut, entries: {} } as Lut;
   t.throws(() => new LatencyPredictor(missing, net.spec.architecture).predict(c), { message: /no entry for block 'overhead:res=\d+'.*re-run snc profile/ });
+});
+
+test('calibration subnets span the grid, or only its cheaper share with a span under 1', (t) => {
+  const entries: Lut['entries'] = {};
+  for (const it of distinctBlocks(net)) entries[it.key] = { kind: it.kind, median_ms: 1 + it.key.length / 10, q1_ms: 1, q3_ms: 1, spread: 0, runs: 1, retries: 0 };
+  const p = new LatencyPredictor({ entries } as unknown as Lut, net.spec.architecture);
+  const sums = enumerateConfigs(net.spec.knobs).map((c) => p.blockSum(c)).sort((a, b) => a - b);
+  const whole = calibrationConfigs(net, p, 4, 1).map((c) => p.blockSum(c));
+  t.is(whole.length, 4);
+  t.is(Math.min(...whole), sums[0]);
+  t.is(Math.max(...whole), sums[sums.length - 1]);
+  const cheap = calibrationConfigs(net, p, 4, 1, 0.5).map((c) => p.blockSum(c));
+  t.is(cheap.length, 4);
+  t.is(Math.min(...cheap), sums[0]);
+  t.is(Math.max(...cheap), sums[Math.ceil(sums.length / 2) - 1]);
+  t.is(new Set(calibrationConfigs(net, p, 4, 1, 0.5).map(configKey)).size, 4);
+  t.throws(() => calibrationConfigs(net, p, 4, 1, 0), { message: /calibration span 0 is not in \(0, 1\]/ });
+});
+
+test('warm-up stops early for a slow subject but always runs it once', async (t) => {
+  const runs = [0, 0];
+  const session = (k: number, ms: number) => ({
+    run: async () => {
+      runs[k]++;
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    },
+    release: async () => {},
+  });
+  await measureInterleaved([session(0, 0), session(1, 30)] as never, { warmup: 5, warmupMs: 40, runs: 2, maxSpread: Infinity, retries: 0 });
+  t.is(runs[0], 5 + 2);
+  t.is(runs[1], 2 + 2);
+  runs.fill(0);
+  await measureInterleaved([session(0, 0), session(1, 30)] as never, { warmup: 5, warmupMs: 1, runs: 2, maxSpread: Infinity, retries: 0 });
+  t.is(runs[1], 1 + 2);
 });
