@@ -5,11 +5,15 @@
 #
 #   npm ci && npm run build && bash train/train.sh [OUT_MODEL_DIR]
 #
+# WORK (default out/train) holds the checkpoint and the log: give another one to train again
+# from scratch next to an earlier run.
+#
 # Needs /usr/bin/python3 with Debian's python3-torch, python3-scipy, python3-pil and
 # libopenblas0-pthread (see train/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-models/shapes-tiny}
+WORK=${WORK:-out/train}
 DATA=out/train-data
 SNC="node bin/snc.js"
 [ -f $DATA/train/annotations.json ] || $SNC data synth --out $DATA/train --images 16000 --seed 1001 --json >/dev/null
@@ -18,5 +22,5 @@ SNC="node bin/snc.js"
 mkdir -p $DATA
 node --input-type=module -e "import { PRESETS } from './dist/src/detr/presets.js'; process.stdout.write(JSON.stringify(PRESETS['shapes-tiny'].spec, null, 2) + '\n')" > $DATA/spec.json
 exec /usr/bin/python3 train/train_supernet.py --data $DATA/train --val $DATA/val --val-images 100 \
-  --spec $DATA/spec.json --work out/train --out "$OUT" \
+  --spec $DATA/spec.json --work "$WORK" --out "$OUT" \
   --steps 2000 --stop-at 1689 --batch 8 --lr 3e-4 --warmup 150 --coarse-phase 0.65 --sandwich-every 3 --val-every 200 --seed 0

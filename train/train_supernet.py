@@ -27,7 +27,9 @@ import random
 import sys
 import time
 
-import torch
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import snc_train.threads  # noqa: E402,F401  (before torch: one OpenBLAS thread per caller)
+import torch  # noqa: E402
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
