@@ -45,7 +45,7 @@ function progressLine(p: SearchProgress): string {
 
 function countsLine(r: SearchResult): string {
   const c = r.counts;
-  const parts = [`${c.fullEvaluations} full evaluations of ${c.groups} groups (${c.fullRun} run, ${c.fullCached} cached)`];
+  const parts = [`${c.fullEvaluations} full evaluations of ${c.groups} groups (${c.fullRun} run, ${c.fullCached} cached${c.imagesReused ? `, ${c.imagesReused} images reused from screening` : ''})`];
   if (r.mode === 'pruned') parts.push(`${c.subsetEvaluations} on a ${r.data.subsetImages}-image subset (${c.subsetRun} run, ${c.subsetCached} cached)`);
   parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out`);
   if (r.predictor) parts.push(`margin ${r.predictor.margin.toFixed(4)}`);

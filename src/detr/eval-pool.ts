@@ -18,6 +18,11 @@ export interface GroupEvaluator {
   readonly id: string;
   evaluate(task: GroupTask): Promise<GroupEvaluation>;
   close?(): Promise<void>;
+  /**
+   * Honours GroupTask's `keepDetections` and `prior`: the search then keeps each group's
+   * screening detections and runs only the other images in its full evaluation.
+   */
+  readonly reusesDetections?: boolean;
 }
 
 export interface EvalPoolOptions {
@@ -36,6 +41,7 @@ interface Slot {
 
 export class EvalPool implements GroupEvaluator {
   readonly id = `onnxruntime-node ${ort.env.versions?.node ?? 'unknown'} cpu`;
+  readonly reusesDetections = true;
   private readonly slots: Slot[] = [];
   private readonly queue: { req: EvalWorkerRequest; resolve: (r: GroupEvaluation) => void; reject: (e: Error) => void }[] = [];
   private readonly pending = new Map<number, { slot: Slot; resolve: (r: GroupEvaluation) => void; reject: (e: Error) => void }>();

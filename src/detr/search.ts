@@ -27,7 +27,7 @@ import { subnetCost } from './cost.js';
 import { EvalCache, datasetHash, imagesKey, type EvalKey } from './eval-cache.js';
 import { EvalPool, type GroupEvaluator } from './eval-pool.js';
 import { defaultThreads } from './evaluate.js';
-import type { GroupEvaluation, GroupTask } from './multi-exit.js';
+import type { GroupEvaluation, GroupTask, ImageDetections } from './multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
 import { DEFAULT_TOP_K } from './postprocess.js';
 import { configKey, enumerateConfigs, type SubnetConfig } from './spec.js';
@@ -107,6 +107,11 @@ export interface SearchCounts {
   configsRuledOut: number;
   /** Full-phase rounds (at most `workers` groups each). */
   rounds: number;
+  /**
+   * Images of full evaluations scored from the group's screening run instead of being run again
+   * (the subset's detections are kept in memory; a screening found in the cache has none).
+   */
+  imagesReused: number;
 }
 
 export interface SubnetResult {
@@ -242,9 +247,12 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     configsEvaluated: 0,
     configsRuledOut: 0,
     rounds: 0,
+    imagesReused: 0,
   };
 
   const full: (CocoMetrics | null)[] = configs.map(() => null);
+  /** Each screened group's detections per depth, until its full evaluation uses them. */
+  const screened = new Map<number, { detections: Record<number, ImageDetections[]>; skippedImages: number }>();
   const sub: (number | null)[] = configs.map(() => null);
   let skippedImages = 0;
   let evaluationSeconds = 0;
@@ -277,16 +285,27 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     }
     evaluatorId();
     const task: GroupTask = { config: g.deep, depths, images };
+    // a group's screening detections count towards its full evaluation: only the other images run
+    const prior = isFull ? screened.get(g.index) : undefined;
+    if (prior && subsetIds) {
+      const inSubset = new Set(subsetIds);
+      task.images = ds.images.map((im) => im.id).filter((id) => !inSubset.has(id));
+      task.prior = prior.detections;
+    } else if (!isFull && evaluator!.reusesDetections) task.keepDetections = true;
     const r: GroupEvaluation = await evaluator!.evaluate(task);
+    if (r.detections && !isFull) screened.set(g.index, { detections: r.detections, skippedImages: r.skippedImages });
+    if (isFull) screened.delete(g.index);
+    const ran = r.images - (r.priorImages ?? 0);
+    counts.imagesReused += r.priorImages ?? 0;
     evaluationSeconds += r.seconds;
-    ranCost += g.cost * r.images;
+    ranCost += g.cost * ran;
     ranSeconds += r.seconds;
-    if (isFull) skippedImages = Math.max(skippedImages, r.skippedImages);
+    if (isFull) skippedImages = Math.max(skippedImages, r.skippedImages + (task.prior ? prior!.skippedImages : 0));
     for (const i of g.members) {
       const m = r.metrics[configs[i].layers];
       if (!m) throw new Error(`evaluator returned no metrics for depth ${configs[i].layers} of ${g.key}`);
       store(i, m);
-      cache?.put(keyOf(configs[i], images), { metrics: m, images: r.images, seconds: r.seconds });
+      cache?.put(keyOf(configs[i], isFull ? null : images), { metrics: m, images: r.images, seconds: r.seconds });
     }
     if (isFull) counts.fullRun++;
     else counts.subsetRun++;

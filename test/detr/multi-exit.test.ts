@@ -7,7 +7,7 @@ import { Problems } from '../../src/data/problems.js';
 import { ResultsWriter, readCocoResults } from '../../src/data/results.js';
 import { synthesize } from '../../src/data/synth.js';
 import { createSession, evaluateSession } from '../../src/detr/evaluate.js';
-import { evaluateGroup, subsetOf } from '../../src/detr/multi-exit.js';
+import { evaluateGroup, packDetections, subsetOf, unpackDetections } from '../../src/detr/multi-exit.js';
 import { parseConfig } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 
@@ -61,4 +61,39 @@ test('a subset scores only its images', async (t) => {
   const r = await evaluateGroup(net, ds, { config: parseConfig('res=160,patch=16,windows=1,layers=1,queries=30', net.spec.default), depths: [1], images: ids });
   t.is(r.images, 2);
   t.is(r.skippedImages, 0);
+});
+
+test('a subset run\'s detections, given back as prior, score with the other images exactly as one run of all', async (t) => {
+  const dir = join(tmp, 'set3');
+  await synthesize({ out: dir, images: 6, seed: 13, size: 96 });
+  const net = loadSupernet('shapes-tiny');
+  const deep = parseConfig('res=160,patch=16,windows=1,layers=2,queries=30', net.spec.default);
+  // ground truth: the depth-1 subnet's own detections, so the metrics are far from 0
+  const base = readCocoDataset(dir, {}, new Problems());
+  const first = await evaluateGroup(net, base, { config: deep, depths: [1], images: null, keepDetections: true }, { topK: 5 });
+  const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8'));
+  let id = 1;
+  doc.annotations = first.detections![1].flatMap((p) =>
+    unpackDetections(p).map((d) => ({ id: id++, image_id: p.imageId, category_id: d.categoryId, bbox: d.bbox, area: d.bbox[2] * d.bbox[3], iscrowd: 0 })),
+  );
+  const ann = join(tmp, 'self3.json');
+  writeFileSync(ann, JSON.stringify(doc));
+  const ds = readCocoDataset(undefined, { annotations: ann, images: join(dir, 'images') }, new Problems());
+  const ids = ds.images.map((i) => i.id);
+  const subset = [ids[0], ids[3], ids[5]];
+  const rest = ids.filter((i) => !subset.includes(i));
+
+  const all = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: null }, { topK: 20 });
+  t.true(all.metrics[1].AP > 0.5, `AP ${all.metrics[1].AP}`);
+  const screen = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: subset, keepDetections: true }, { topK: 20 });
+  t.is(screen.images, 3);
+  t.deepEqual(screen.detections![2].map((p) => p.imageId), subset);
+  const full = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: rest, prior: screen.detections }, { topK: 20 });
+  t.is(full.images, 6);
+  t.is(full.priorImages, 3);
+  t.deepEqual(full.metrics, all.metrics);
+  // packing keeps every number
+  const d = unpackDetections(screen.detections![1][0]);
+  t.deepEqual(unpackDetections(packDetections(subset[0], d)), d);
+  await t.throwsAsync(evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: rest, prior: { 1: screen.detections![1] } }), { message: /prior detections have no depth 2/ });
 });

@@ -237,9 +237,18 @@ test('onnxruntime workers on a small grid: pruned and exhaustive fronts agree, p
   t.is(r.counts.subsetRun, 4);
   t.regex(r.evaluator, /^onnxruntime-node \d+\.\d+\.\d+ cpu$/);
   t.true(r.subnets.every((s) => s.subsetMetric !== null && s.subsetMetric >= 0));
-  const ex = await search({ ...opts, exhaustive: true });
+  // full evaluations score the group's 4 screened images from the screening run, and run the other 6
+  t.true(r.counts.fullRun >= 1);
+  t.is(r.counts.imagesReused, r.counts.fullRun * 4);
+  const ex = await search({ ...opts, exhaustive: true, cache: null });
   t.is(ex.counts.fullEvaluations, 4);
+  t.is(ex.counts.imagesReused, 0);
   t.deepEqual(fronts(r), fronts(ex));
+  // and their metrics are exactly those of running every image
+  const exByKey = new Map(ex.subnets.map((s) => [s.key, s.metrics]));
+  const evaluated = r.subnets.filter((s) => s.metrics);
+  t.true(evaluated.length >= 2);
+  for (const s of evaluated) t.deepEqual(s.metrics, exByKey.get(s.key), s.key);
   t.true(r.devices.every((d) => d.chosen !== null && d.front.length >= 1));
   // everything is cached now
   const again = await search(opts);
