@@ -37,7 +37,7 @@ const dir = process.argv[2];
 const read = (n) => JSON.parse(readFileSync(`${dir}/${n}/pareto.json`, 'utf8'));
 const p = read('pruned'), r = read('rerun'), e = read('exhaustive');
 for (const [name, x] of [['pruned', p], ['rerun', r], ['exhaustive', e]])
-  console.log(`${name}: ${x.counts.fullEvaluations} full evaluations (${x.counts.fullRun} run, ${x.counts.fullCached} cached) of ${x.counts.groups} groups / ${x.counts.configs} configs, ${x.counts.subsetEvaluations} subset evaluations, ${x.seconds.toFixed(1)} s in-process`);
+  console.log(`${name}: ${x.counts.fullEvaluations} full evaluations (${x.counts.fullRun} run, ${x.counts.fullCached} cached) of ${x.counts.groups} groups / ${x.counts.configs} configs, ${x.counts.subsetEvaluations} subset evaluations, ${x.counts.imagesReused ?? 0} images reused from screening, ${x.seconds.toFixed(1)} s in-process`);
 let same = true;
 for (let d = 0; d < p.devices.length; d++) {
   const a = p.devices[d].front.map((f) => f.key), b = e.devices[d].front.map((f) => f.key);
