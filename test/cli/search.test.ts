@@ -35,7 +35,11 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   }
   for (const f of ['pareto.json', 'pareto-ort-cpu-1t.svg', 'pareto-ort-cpu-1t.png', 'pareto-ort-cpu-2t.svg', 'pareto-ort-cpu-2t.png']) t.true(existsSync(join(out, f)), f);
   t.deepEqual(JSON.parse(readFileSync(join(out, 'pareto.json'), 'utf8')).devices, j.devices);
-  t.regex(r.stderr, /^search: \d+ full evaluations of 4 groups \(\d+ run, 0 cached\); 4 on a 3-image subset \(4 run, 0 cached\); 8 subnets: /m);
+  const line = /^search: \d+ full evaluations of 4 groups \((\d+) run, 0 cached, (\d+) images reused from screening\); 4 on a 3-image subset \(4 run, 0 cached\); 8 subnets: /m.exec(r.stderr);
+  t.truthy(line, r.stderr);
+  // each full evaluation scores its group's 3 screened images from the screening run
+  t.is(Number(line![2]), 3 * Number(line![1]));
+  t.is(j.counts.imagesReused, 3 * j.counts.fullRun);
 
   const again = snc(...args);
   t.is(again.status, 0, again.stderr);
