@@ -233,6 +233,9 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   for (const g of groups) for (const i of g.members) groupOfConfig[i] = g.index;
 
   const subsetIds = opts.exhaustive ? null : screeningSubset(ds, opts.subset ?? DEFAULT_SUBSET);
+  /** The images a full evaluation runs after its group's screening (the rest of the set). */
+  const inSubset = new Set(subsetIds ?? []);
+  const outsideSubset = subsetIds ? ds.images.map((im) => im.id).filter((id) => !inSubset.has(id)) : null;
   const mode: SearchResult['mode'] = subsetIds ? 'pruned' : 'exhaustive';
 
   const counts: SearchCounts = {
@@ -287,9 +290,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const task: GroupTask = { config: g.deep, depths, images };
     // a group's screening detections count towards its full evaluation: only the other images run
     const prior = isFull ? screened.get(g.index) : undefined;
-    if (prior && subsetIds) {
-      const inSubset = new Set(subsetIds);
-      task.images = ds.images.map((im) => im.id).filter((id) => !inSubset.has(id));
+    if (prior && outsideSubset) {
+      task.images = outsideSubset;
       task.prior = prior.detections;
     } else if (!isFull && evaluator!.reusesDetections) task.keepDetections = true;
     const r: GroupEvaluation = await evaluator!.evaluate(task);
