@@ -14,12 +14,11 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import snc_train.threads  # noqa: E402,F401  (before torch: one OpenBLAS thread per caller)
 import torch  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 from snc_ref.supernet_dir import load_supernet_dir  # noqa: E402
 from snc_train.data import DetectionSet  # noqa: E402
 from snc_train.evaluate import evaluate_config  # noqa: E402

@@ -27,13 +27,12 @@ import random
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import snc_train.threads  # noqa: E402,F401  (before torch: one OpenBLAS thread per caller)
 import torch  # noqa: E402
 import torch.nn as nn
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 from snc_ref.model import Supernet  # noqa: E402
 from snc_ref.supernet_dir import save_supernet_dir  # noqa: E402
 from snc_train.data import DetectionSet  # noqa: E402

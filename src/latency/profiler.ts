@@ -102,6 +102,10 @@ function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['prot
   };
 }
 
+function checkSpan(span: number): void {
+  if (!(span > 0 && span <= 1)) throw new SncError(`calibration span ${span} is not in (0, 1]: it is the cheaper share of the grid the calibration subnets are drawn from`);
+}
+
 /**
  * Configs for the calibration: the cheapest by block sum, the dearest of the cheaper `span` of
  * the grid (span 1: the dearest of all), and seeded random ones spread over the range between.
@@ -109,7 +113,7 @@ function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['prot
  * checks; it pays where whole subnets take seconds (nano in WebAssembly).
  */
 export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n: number, seed: number, span = 1): SubnetConfig[] {
-  if (!(span > 0 && span <= 1)) throw new SncError(`calibration span ${span} is not in (0, 1]: it is the cheaper share of the grid the calibration subnets are drawn from`);
+  checkSpan(span);
   const sorted = enumerateConfigs(net.spec.knobs).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
   const all = sorted.slice(0, Math.max(Math.min(n, sorted.length), Math.ceil(span * sorted.length)));
   if (all.length <= n) return all.map((x) => x.c);
@@ -128,6 +132,7 @@ export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n
 }
 
 export async function profile(net: Supernet, device: Device, opts: ProfileOptions): Promise<Lut> {
+  checkSpan(opts.calibrationSpan ?? 1); // before minutes of block timing, not at the calibration
   await checkAvailable(device);
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const group = opts.group ?? 8;
