@@ -7,7 +7,9 @@
  *   npx tsc -p tsconfig.json && node dist/bench/ap-table.js --data DIR [--supernet shapes-tiny]
  *     [--configs FILE] [--torch torch.json] [--threads 2] [--out FILE.json]
  *
- * --list-configs prints the default list (the input of train/eval_configs.py).
+ * --list-configs prints the default list (the input of train/eval_configs.py). --rows FILE.json
+ * takes the rows of an earlier --out (same weights, same data) instead of evaluating again, e.g.
+ * to add the PyTorch columns once train/eval_configs.py has run.
  * Without --configs it takes TABLE_CONFIGS below (24 configs: every resolution x patch x depth at
  * windows 1 and 100 queries, and the window and query knobs around the default). Prints a
  * markdown table; --out writes every number as JSON (atomically).
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     torch: { type: 'string' },
     threads: { type: 'string', default: '2' },
     out: { type: 'string' },
+    rows: { type: 'string' },
     'list-configs': { type: 'boolean' },
   },
 });
@@ -70,7 +73,19 @@ interface Row {
   torchAP50?: number;
 }
 const rows: Row[] = [];
+const earlier = values.rows ? (JSON.parse(readFileSync(values.rows, 'utf8')) as { weightsSha256: string; images: number; rows: Row[] }) : undefined;
+if (earlier && (earlier.weightsSha256 !== net.weights.hash || earlier.images !== ds.images.length)) {
+  process.stderr.write(`--rows ${values.rows}: made from other weights or data (weights ${earlier.weightsSha256.slice(0, 12)}, ${earlier.images} images; here ${net.weights.hash.slice(0, 12)}, ${ds.images.length})\n`);
+  process.exit(2);
+}
 for (const c of configs) {
+  const old = earlier?.rows.find((r) => r.config === configKey(c));
+  if (old) {
+    const { torchAP: _a, torchAP50: _b, ...row } = old;
+    if (torch[row.config]) Object.assign(row, { torchAP: torch[row.config].AP, torchAP50: torch[row.config].AP50 });
+    rows.push(row);
+    continue;
+  }
   const problems = new Problems();
   const model = { resolution: c.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
   const images = openImages(ds, problems, { model });
@@ -97,5 +112,13 @@ process.stdout.write(lines.join('\n') + '\n');
 if (withTorch) {
   const d = rows.filter((r) => r.torchAP !== undefined).flatMap((r) => [Math.abs(r.AP - r.torchAP!), Math.abs(r.AP50 - r.torchAP50!)]);
   process.stdout.write(`\nlargest |snc - PyTorch| over AP and AP50: ${Math.max(...d).toFixed(4)} (${d.length / 2} configs)\n`);
+}
+// knob trends: means over the configs at windows 1 and 100 queries, by depth and by resolution
+const base = rows.filter((r) => r.config.includes('windows=1,') && r.config.endsWith('queries=100'));
+const knobOf = (r: Row, k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(r.config)![1]);
+for (const [knob, label] of [['layers', 'depth'], ['res', 'resolution'], ['patch', 'patch']] as const) {
+  const values = [...new Set(base.map((r) => knobOf(r, knob)))].sort((a, b) => a - b);
+  const mean = (v: number, m: 'AP' | 'AP50') => { const s = base.filter((r) => knobOf(r, knob) === v); return s.reduce((a, r) => a + r[m], 0) / s.length; };
+  process.stdout.write(`mean by ${label} (${base.length} configs at windows 1, 100 queries): ${values.map((v) => `${v}: AP ${mean(v, 'AP').toFixed(4)} AP50 ${mean(v, 'AP50').toFixed(4)}`).join(' | ')}\n`);
 }
 if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.dir, weightsSha256: net.weights.hash, data: values.data, images: ds.images.length, rows }, null, 2) + '\n');
