@@ -23,4 +23,4 @@ mkdir -p $DATA
 node --input-type=module -e "import { PRESETS } from './dist/src/detr/presets.js'; process.stdout.write(JSON.stringify(PRESETS['shapes-tiny'].spec, null, 2) + '\n')" > $DATA/spec.json
 exec /usr/bin/python3 train/train_supernet.py --data $DATA/train --val $DATA/val --val-images 100 \
   --spec $DATA/spec.json --work "$WORK" --out "$OUT" \
-  --steps 2000 --stop-at 1689 --batch 8 --lr 3e-4 --warmup 150 --coarse-phase 0.65 --sandwich-every 3 --val-every 200 --seed 0
+  --steps 6000 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 0.9 --sandwich-every 3 --val-every 1000 --seed 0
