@@ -113,7 +113,7 @@ if (withTorch) {
   const d = rows.filter((r) => r.torchAP !== undefined).flatMap((r) => [Math.abs(r.AP - r.torchAP!), Math.abs(r.AP50 - r.torchAP50!)]);
   process.stdout.write(`\nlargest |snc - PyTorch| over AP and AP50: ${Math.max(...d).toFixed(4)} (${d.length / 2} configs)\n`);
 }
-// knob trends: means over the configs at windows 1 and 100 queries, by depth and by resolution
+// knob trends: means over the configs at windows 1 and 100 queries, by depth, resolution and patch
 const base = rows.filter((r) => r.config.includes('windows=1,') && r.config.endsWith('queries=100'));
 const knobOf = (r: Row, k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(r.config)![1]);
 for (const [knob, label] of [['layers', 'depth'], ['res', 'resolution'], ['patch', 'patch']] as const) {

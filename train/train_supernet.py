@@ -5,9 +5,9 @@ written by `snc data synth`. docs/training.md explains the choices; in short:
 - every step trains a subnet drawn uniformly from the grid, plus the largest (highest
   resolution, smallest patch, global attention, most queries) and the smallest on alternate
   steps of every 3 (a thinned sandwich rule, BigNAS); gradients are summed before one optimiser
-  step. The first share of the steps (--coarse-phase) draws only the coarsest patch. Patch sizes share one kernel
-  through FlexiViT's PI-resize, resolutions one position table through bicubic resizing,
-  query counts the first Q content queries, window counts all weights;
+  step. The first share of the steps (--coarse-phase) draws only the coarsest patch. Patch
+  sizes share one kernel through FlexiViT's PI-resize, resolutions one position table through
+  bicubic resizing, query counts the first Q content queries, window counts all weights;
 - decoder depth is not drawn: every subnet runs all layers and every layer's output (and the
   two-stage proposals of every token) gets its loss, so every prefix of layers is a
   detector (decoder layers are what RF-DETR drops at inference);
