@@ -78,13 +78,13 @@ if (earlier && (earlier.weightsSha256 !== net.weights.hash || earlier.images !==
   process.stderr.write(`--rows ${values.rows}: made from other weights or data (weights ${earlier.weightsSha256.slice(0, 12)}, ${earlier.images} images; here ${net.weights.hash.slice(0, 12)}, ${ds.images.length})\n`);
   process.exit(2);
 }
-for (const c of configs) {
-  const old = earlier?.rows.find((r) => r.config === configKey(c));
+/** A config's measured row: from the earlier --rows file when it has it, else evaluated now. */
+async function measure(c: SubnetConfig): Promise<Row> {
+  const key = configKey(c);
+  const old = earlier?.rows.find((r) => r.config === key);
   if (old) {
     const { torchAP: _a, torchAP50: _b, ...row } = old;
-    if (torch[row.config]) Object.assign(row, { torchAP: torch[row.config].AP, torchAP50: torch[row.config].AP50 });
-    rows.push(row);
-    continue;
+    return row;
   }
   const problems = new Problems();
   const model = { resolution: c.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
@@ -93,11 +93,13 @@ for (const c of configs) {
   const r = await evaluateSession(session, ds, problems, { model, images });
   await session.release();
   const cost = subnetCost(net.spec.architecture, c);
-  const key = configKey(c);
-  const row: Row = { config: key, params: cost.params, gflops: cost.flops / 1e9, AP: r.metrics.AP, AP50: r.metrics.AP50, metrics: r.metrics as unknown as Record<string, number>, seconds: r.seconds };
-  if (torch[key]) Object.assign(row, { torchAP: torch[key].AP, torchAP50: torch[key].AP50 });
-  rows.push(row);
   process.stderr.write(`${key}: AP ${r.metrics.AP.toFixed(4)} AP50 ${r.metrics.AP50.toFixed(4)} (${r.seconds.toFixed(1)} s)\n`);
+  return { config: key, params: cost.params, gflops: cost.flops / 1e9, AP: r.metrics.AP, AP50: r.metrics.AP50, metrics: r.metrics as unknown as Record<string, number>, seconds: r.seconds };
+}
+for (const c of configs) {
+  const row = await measure(c);
+  if (torch[row.config]) Object.assign(row, { torchAP: torch[row.config].AP, torchAP50: torch[row.config].AP50 });
+  rows.push(row);
 }
 
 const withTorch = rows.some((r) => r.torchAP !== undefined);
@@ -114,11 +116,10 @@ if (withTorch) {
   process.stdout.write(`\nlargest |snc - PyTorch| over AP and AP50: ${Math.max(...d).toFixed(4)} (${d.length / 2} configs)\n`);
 }
 // knob trends: means over the configs at windows 1 and 100 queries, by depth, resolution and patch
-const base = rows.filter((r) => r.config.includes('windows=1,') && r.config.endsWith('queries=100'));
-const knobOf = (r: Row, k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(r.config)![1]);
-for (const [knob, label] of [['layers', 'depth'], ['res', 'resolution'], ['patch', 'patch']] as const) {
-  const values = [...new Set(base.map((r) => knobOf(r, knob)))].sort((a, b) => a - b);
-  const mean = (v: number, m: 'AP' | 'AP50') => { const s = base.filter((r) => knobOf(r, knob) === v); return s.reduce((a, r) => a + r[m], 0) / s.length; };
-  process.stdout.write(`mean by ${label} (${base.length} configs at windows 1, 100 queries): ${values.map((v) => `${v}: AP ${mean(v, 'AP').toFixed(4)} AP50 ${mean(v, 'AP50').toFixed(4)}`).join(' | ')}\n`);
+const base = configs.map((c, i) => ({ c, row: rows[i] })).filter(({ c }) => c.windows === 1 && c.queries === 100);
+for (const [knob, label] of [['layers', 'depth'], ['resolution', 'resolution'], ['patch', 'patch']] as const) {
+  const levels = [...new Set(base.map(({ c }) => c[knob]))].sort((a, b) => a - b);
+  const mean = (v: number, m: 'AP' | 'AP50') => { const s = base.filter(({ c }) => c[knob] === v); return s.reduce((a, { row }) => a + row[m], 0) / s.length; };
+  process.stdout.write(`mean by ${label} (${base.length} configs at windows 1, 100 queries): ${levels.map((v) => `${v}: AP ${mean(v, 'AP').toFixed(4)} AP50 ${mean(v, 'AP50').toFixed(4)}`).join(' | ')}\n`);
 }
 if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.dir, weightsSha256: net.weights.hash, data: values.data, images: ds.images.length, rows }, null, 2) + '\n');

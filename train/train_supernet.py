@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import snc_train.threads  # noqa: E402,F401  (before torch: one OpenBLAS thread per caller)
 import torch  # noqa: E402
-import torch.nn as nn
+import torch.nn as nn  # noqa: E402
 
 from snc_ref.model import Supernet  # noqa: E402
 from snc_ref.supernet_dir import save_supernet_dir  # noqa: E402
