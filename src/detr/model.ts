@@ -38,6 +38,13 @@ export interface Block {
 export interface BuildOptions {
   /** Add every decoder depth's boxes and logits as outputs boxes_<l>, logits_<l> (multi-exit evaluation). */
   exits?: boolean;
+  /**
+   * Query-count branches on one backbone (multi-exit evaluation across query counts): for every
+   * count Q listed, the two-stage selection of the top Q proposals and the decoder run on the
+   * shared backbone's memory, with outputs boxes_q<Q>_<l>, logits_q<Q>_<l> for every depth l.
+   * Each branch computes what the subnet with `queries` = Q computes (the backbone does not read Q).
+   */
+  queries?: number[];
   /** Expose these intermediate values (block output names, see planSubnet) as extra outputs. */
   extraOutputs?: string[];
 }
@@ -154,7 +161,7 @@ function metadataFor(net: Supernet, config: SubnetConfig): Record<string, string
 
 /** Builds the ONNX model of one subnet: input `image` [1,3,R,R], outputs `boxes` [1,Q,4] (cxcywh, normalised) and `logits` [1,Q,K]. */
 export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOptions = {}): Model {
-  const plan = fullPlan(net, config, opts.exits);
+  const plan = fullPlan(net, config, opts.exits || !!opts.queries?.length);
   const g = new GraphBuilder(`${net.spec.name}:${configKey(config)}`);
   const env = new Map<string, Value>();
   const first = plan[0].inputs[0];
@@ -177,12 +184,44 @@ export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOpti
       g.output(env.get(`ref.${l}`)!, `boxes_${l}`);
       g.output(env.get(`logits.${l}`)!, `logits_${l}`);
     }
+  for (const Q of opts.queries ?? []) {
+    const branch = Q === config.queries ? env : buildQueryBranch(net, g, env, { ...config, queries: Q });
+    for (let l = 0; l <= L; l++) {
+      g.output(branch.get(`ref.${l}`)!, exitName('boxes', Q, l));
+      g.output(branch.get(`logits.${l}`)!, exitName('logits', Q, l));
+    }
+  }
   for (const name of opts.extraOutputs ?? []) {
     const v = env.get(name);
     if (!v) throw new Error(`extra output '${name}' is not a block output; valid: ${[...env.keys()].join(', ')}`);
     g.output(v, `extra:${name}`);
   }
   return { graph: g.build(), opset: OPSET, producerName: 'snc', producerVersion: SNC_VERSION, metadata: metadataFor(net, config) };
+}
+
+/** Output name of a query branch's depth-l exit (BuildOptions.queries). */
+export function exitName(kind: 'boxes' | 'logits', queries: number, layers: number): string {
+  return `${kind}_q${queries}_${layers}`;
+}
+
+/** The blocks that read the query count, as the subnet `config` has them. */
+const QUERY_KINDS: ReadonlySet<BlockKind> = new Set(['two_stage', 'decoder_layer', 'class_head']);
+
+/**
+ * Builds config's query-dependent blocks (every depth's class head included) in a scope of their
+ * own, reading the backbone values of `shared`; returns the branch's values.
+ */
+function buildQueryBranch(net: Supernet, g: GraphBuilder, shared: ReadonlyMap<string, Value>, config: SubnetConfig): Map<string, Value> {
+  validateConfig(net.spec.knobs, config);
+  const env = new Map<string, Value>(shared);
+  return g.scope(`q${config.queries}`, () => {
+    if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
+    for (const b of fullPlan(net, config, true).filter((b) => QUERY_KINDS.has(b.kind))) {
+      const outs = g.scope(b.name, () => b.build(g, b.inputs.map((i) => env.get(i.name)!)));
+      b.outputs.forEach((o, k) => env.set(o.name, outs[k]));
+    }
+    return env;
+  });
 }
 
 /** Emits one block alone: its inputs become graph inputs, its outputs graph outputs. */

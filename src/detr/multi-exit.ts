@@ -1,9 +1,13 @@
 /**
- * Multi-exit evaluation: every prefix of the decoder is a detector, so one run of the deepest
- * subnet of a group (same resolution, patch, windows and queries) with every depth's outputs
- * (buildSubnet's `exits`: boxes_l, logits_l) scores all depths of the group at once. Depth l's
- * outputs are the very values the l-layer subnet returns (the same graph up to layer l), so the
- * numbers are those of evaluating each depth separately, at the cost of the deepest alone.
+ * Multi-exit evaluation: one run scores every subnet of a group (same resolution, patch and
+ * windows) at once.
+ * - Every prefix of the decoder is a detector: depth l's outputs are the very values the l-layer
+ *   subnet returns (the same graph up to layer l).
+ * - The backbone does not read the query count: one backbone run feeds a two-stage selection and
+ *   a decoder per query count (buildSubnet's `queries` branches, outputs boxes_q<Q>_<l>,
+ *   logits_q<Q>_<l>), each computing what the subnet with that query count computes.
+ * So the numbers are those of evaluating each subnet separately, at the cost of one backbone and
+ * one deepest decoder per query count.
  */
 import ort from 'onnxruntime-node';
 import type { CocoDataset } from '../data/coco.js';
@@ -12,8 +16,9 @@ import type { PreparedImage } from '../data/stream.js';
 import { exportSubnet } from '../export/export-subnet.js';
 import { CocoEvaluator, type CocoEvalResult, type CocoMetrics, type Detection } from './coco-eval.js';
 import { openImages } from './evaluate.js';
+import { exitName } from './model.js';
 import { DEFAULT_TOP_K, mapClasses, postprocess } from './postprocess.js';
-import type { Preprocess, SubnetConfig } from './spec.js';
+import { configKey, type Preprocess, type SubnetConfig } from './spec.js';
 import type { Supernet } from './supernet.js';
 
 /**
@@ -25,49 +30,69 @@ export interface ImageDetections {
   rows: Float64Array;
 }
 
-/** One multi-exit evaluation: a group's deepest config, the depths to score, the images. */
+/**
+ * One multi-exit evaluation: a group's deepest config, the depths and query counts to score (every
+ * pair of them is a subnet), the images. Results are keyed by the scored subnet's configKey.
+ */
 export interface GroupTask {
   /** The group's config with `layers` = its deepest depth. */
   config: SubnetConfig;
   /** Decoder depths to score (each <= config.layers). */
   depths: number[];
+  /** Query counts to score (valid knob values); default [config.queries]. */
+  queries?: number[];
   /** Image ids to run (a subset), or null for every image of the set. */
   images: number[] | null;
   /** Return every image's detections per depth (to be given back later as `prior`). */
   keepDetections?: boolean;
   /**
-   * Detections per depth of images already run by this same subnet (not in `images`): they are
-   * scored with the images run now, so a subset's run counts towards the whole set's metrics.
+   * Detections per scored subnet of images already run by this same task (not in `images`): they
+   * are scored with the images run now, so a subset's run counts towards the whole set's metrics.
    */
-  prior?: Record<number, ImageDetections[]>;
+  prior?: Record<string, ImageDetections[]>;
 }
 
 export interface GroupEvaluation {
-  /** The twelve metrics per depth. */
-  metrics: Record<number, CocoMetrics>;
+  /** The twelve metrics per scored subnet (by configKey). */
+  metrics: Record<string, CocoMetrics>;
   /** Images scored (run now, plus those given as `prior`). */
   images: number;
   /** Images given as `prior` (scored, not run). */
   priorImages?: number;
-  /** Every image's detections per depth, with `keepDetections`. */
-  detections?: Record<number, ImageDetections[]>;
+  /** Every image's detections per scored subnet, with `keepDetections`. */
+  detections?: Record<string, ImageDetections[]>;
   /** Wall time, seconds. */
   seconds: number;
   /** Images skipped (missing, undecodable, size mismatch). */
   skippedImages: number;
 }
 
+/** One exit of a multi-exit session: the subnet it scores and its output names. */
+export interface Exit {
+  /** configKey of the subnet whose outputs these are. */
+  key: string;
+  boxes: string;
+  logits: string;
+}
+
+/** The exits of a task, in the order depths x queries. */
+export function taskExits(task: Pick<GroupTask, 'config' | 'depths' | 'queries'>): Exit[] {
+  return (task.queries ?? [task.config.queries]).flatMap((queries) =>
+    task.depths.map((layers) => ({ key: configKey({ ...task.config, queries, layers }), boxes: exitName('boxes', queries, layers), logits: exitName('logits', queries, layers) })),
+  );
+}
+
 export interface ExitsOptions {
   model: { resolution: number; preprocess: Preprocess; classes: readonly string[] };
-  depths: number[];
+  exits: Exit[];
   topK?: number;
   prefetch?: number;
   images?: AsyncIterable<PreparedImage>;
   onProgress?: (done: number, total: number) => void;
   /** Keep every image's detections per depth (returned as `detections`). */
   keepDetections?: boolean;
-  /** Detections per depth of images not in `ds` to score with it (see GroupTask.prior). */
-  prior?: Record<number, ImageDetections[]>;
+  /** Detections per exit of images not in `ds` to score with it (see GroupTask.prior). */
+  prior?: Record<string, ImageDetections[]>;
 }
 
 export function packDetections(imageId: number, dets: readonly Detection[]): ImageDetections {
@@ -85,22 +110,23 @@ export function unpackDetections(p: ImageDetections): Detection[] {
   return out;
 }
 
-/** Runs an open multi-exit session over the images and scores every requested depth. */
+/** Runs an open multi-exit session over the images and scores every requested exit. */
 export async function evaluateExits(
   session: ort.InferenceSession,
   ds: CocoDataset,
   problems: Problems,
   opts: ExitsOptions,
-): Promise<{ byDepth: Map<number, CocoEvalResult>; images: number; priorImages: number; seconds: number; inferenceSeconds: number; detections?: Record<number, ImageDetections[]> }> {
+): Promise<{ byExit: Map<string, CocoEvalResult>; images: number; priorImages: number; seconds: number; inferenceSeconds: number; detections?: Record<string, ImageDetections[]> }> {
   const R = opts.model.resolution;
   const map = mapClasses(opts.model.classes, ds.categories);
   const categoryIds = ds.categories.map((c) => c.id);
-  const evaluators = new Map(opts.depths.map((l) => [l, new CocoEvaluator(categoryIds, ds.annotations)]));
-  for (const l of opts.depths) {
-    if (!session.outputNames.includes(`logits_${l}`)) throw new Error(`multi-exit session has no output logits_${l} (outputs: ${session.outputNames.join(', ')})`);
-    if (opts.prior && !opts.prior[l]) throw new Error(`prior detections have no depth ${l} (depths: ${Object.keys(opts.prior).join(', ')})`);
+  const evaluators = new Map(opts.exits.map((e) => [e.key, new CocoEvaluator(categoryIds, ds.annotations)]));
+  for (const e of opts.exits) {
+    for (const name of [e.boxes, e.logits])
+      if (!session.outputNames.includes(name)) throw new Error(`multi-exit session has no output ${name} (outputs: ${session.outputNames.join(', ')})`);
+    if (opts.prior && !opts.prior[e.key]) throw new Error(`prior detections have no subnet ${e.key} (subnets: ${Object.keys(opts.prior).join('; ')})`);
   }
-  const kept: Record<number, ImageDetections[]> | undefined = opts.keepDetections ? Object.fromEntries(opts.depths.map((l) => [l, []])) : undefined;
+  const kept: Record<string, ImageDetections[]> | undefined = opts.keepDetections ? Object.fromEntries(opts.exits.map((e) => [e.key, []])) : undefined;
   const input = session.inputNames[0];
   const total = ds.images.length;
   const t0 = performance.now();
@@ -111,17 +137,17 @@ export async function evaluateExits(
     const out = await session.run({ [input]: new ort.Tensor('float32', item.tensor, [1, 3, R, R]) });
     inferMs += performance.now() - ti;
     item.release();
-    for (const [l, ev] of evaluators) {
-      const logits = out[`logits_${l}`];
+    for (const e of opts.exits) {
+      const logits = out[e.logits];
       const dets = postprocess(
-        { boxes: out[`boxes_${l}`].data as Float32Array, logits: logits.data as Float32Array, queries: logits.dims[1], classes: logits.dims[2] },
+        { boxes: out[e.boxes].data as Float32Array, logits: logits.data as Float32Array, queries: logits.dims[1], classes: logits.dims[2] },
         item.width,
         item.height,
         map,
         opts.topK ?? DEFAULT_TOP_K,
       );
-      ev.addImage(item.image.id, dets);
-      kept?.[l].push(packDetections(item.image.id, dets));
+      evaluators.get(e.key)!.addImage(item.image.id, dets);
+      kept?.[e.key].push(packDetections(item.image.id, dets));
     }
     done++;
     opts.onProgress?.(done, total);
@@ -129,17 +155,17 @@ export async function evaluateExits(
   // the evaluator orders images by id, so scoring earlier images last changes nothing
   let priorImages = 0;
   if (opts.prior) {
-    priorImages = opts.prior[opts.depths[0]]?.length ?? 0;
-    for (const [l, ev] of evaluators) for (const p of opts.prior[l]) ev.addImage(p.imageId, unpackDetections(p));
-    if (kept) for (const l of opts.depths) kept[l].push(...opts.prior[l]);
+    priorImages = opts.prior[opts.exits[0].key]?.length ?? 0;
+    for (const [k, ev] of evaluators) for (const p of opts.prior[k]) ev.addImage(p.imageId, unpackDetections(p));
+    if (kept) for (const e of opts.exits) kept[e.key].push(...opts.prior[e.key]);
   }
-  const byDepth = new Map([...evaluators].map(([l, ev]) => [l, ev.summarize()]));
-  return { byDepth, images: done + priorImages, priorImages, seconds: (performance.now() - t0) / 1000, inferenceSeconds: inferMs / 1000, detections: kept };
+  const byExit = new Map([...evaluators].map(([k, ev]) => [k, ev.summarize()]));
+  return { byExit, images: done + priorImages, priorImages, seconds: (performance.now() - t0) / 1000, inferenceSeconds: inferMs / 1000, detections: kept };
 }
 
-/** Exports a group's deepest subnet with every exit and opens it in onnxruntime-node (CPU). */
-export async function createExitSession(net: Supernet, config: SubnetConfig, threads = 1): Promise<ort.InferenceSession> {
-  const bytes = exportSubnet(net, config, { exits: true });
+/** Exports a group's deepest subnet with an exit per depth and query count, and opens it in onnxruntime-node (CPU). */
+export async function createExitSession(net: Supernet, config: SubnetConfig, queries: number[] = [config.queries], threads = 1): Promise<ort.InferenceSession> {
+  const bytes = exportSubnet(net, config, { queries });
   return ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
 }
 
@@ -157,14 +183,14 @@ export async function evaluateGroup(net: Supernet, ds: CocoDataset, task: GroupT
   const problems = new Problems();
   const model = { resolution: task.config.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
   const images = openImages(sub, problems, { model, prefetch: opts.prefetch });
-  const session = await createExitSession(net, task.config, opts.threads ?? 1).catch(async (e) => {
+  const session = await createExitSession(net, task.config, task.queries, opts.threads ?? 1).catch(async (e) => {
     await images.close();
     throw e;
   });
   try {
-    const r = await evaluateExits(session, sub, problems, { model, depths: task.depths, topK: opts.topK, images, keepDetections: task.keepDetections, prior: task.prior });
-    const metrics: Record<number, CocoMetrics> = {};
-    for (const [l, res] of r.byDepth) metrics[l] = res.metrics;
+    const r = await evaluateExits(session, sub, problems, { model, exits: taskExits(task), topK: opts.topK, images, keepDetections: task.keepDetections, prior: task.prior });
+    const metrics: Record<string, CocoMetrics> = {};
+    for (const [k, res] of r.byExit) metrics[k] = res.metrics;
     return {
       metrics,
       images: r.images,

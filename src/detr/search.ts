@@ -4,8 +4,8 @@
  *
  * Accuracy is measured on a validation set (no retraining: every subnet uses the shared
  * weights); latency is predicted from each device's LUT. Evaluation is the whole cost, so:
- * - the unit of work is a *group* (resolution, patch, windows, queries): one multi-exit run of its
- *   deepest subnet scores every decoder depth of the group;
+ * - the unit of work is a *group* (resolution, patch, windows): one multi-exit run scores all its
+ *   subnets, every decoder depth and query count, on one backbone run (multi-exit.ts);
  * - every evaluation is cached on disk (eval-cache.ts), so a repeated search runs none;
  * - in the default (pruned) mode every group is first scored on a small subset of the images;
  *   groups go to a full evaluation, most promising first, only while some subnet that has not
@@ -91,7 +91,7 @@ export interface SearchProgress {
 export interface SearchCounts {
   /** Valid configs of the grid. */
   configs: number;
-  /** Groups (resolution, patch, windows, queries); an exhaustive search evaluates each once on every image. */
+  /** Groups (resolution, patch, windows); an exhaustive search evaluates each once on every image. */
   groups: number;
   /** Multi-exit evaluations on every image this search needed (run + cached). */
   fullEvaluations: number;
@@ -117,7 +117,7 @@ export interface SearchCounts {
 export interface SubnetResult {
   config: SubnetConfig;
   key: string;
-  /** configKey of the group's deepest subnet (the multi-exit run that scores this one). */
+  /** configKey of the group's deepest subnet with the most queries (the multi-exit run that scores this one). */
   group: string;
   /** Twelve metrics on every image, when evaluated there. */
   metrics: CocoMetrics | null;
@@ -177,14 +177,18 @@ export interface SearchResult {
 interface Group {
   index: number;
   key: string;
+  /** The deepest subnet with the most queries. */
   deep: SubnetConfig;
-  /** Indices into the config list, by depth. */
+  /** Indices into the config list. */
   members: number[];
+  /** Query counts of its members, ascending. */
+  queries: number[];
+  /** FLOPs of one multi-exit run: the backbone once, the deepest decoder of every query count. */
   cost: number;
 }
 
 function groupOf(c: SubnetConfig): string {
-  return `res=${c.resolution},patch=${c.patch},windows=${c.windows},queries=${c.queries}`;
+  return `res=${c.resolution},patch=${c.patch},windows=${c.windows}`;
 }
 
 /** Evenly spaced images of the set (deterministic), or null when the subset would be the whole set. */
@@ -223,12 +227,17 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   configs.forEach((c, i) => {
     const k = groupOf(c);
     let g = groupsByKey.get(k);
-    if (!g) groupsByKey.set(k, (g = { index: groupsByKey.size, key: k, deep: c, members: [], cost: 0 }));
+    if (!g) groupsByKey.set(k, (g = { index: groupsByKey.size, key: k, deep: c, members: [], queries: [], cost: 0 }));
     g.members.push(i);
-    if (c.layers > g.deep.layers) g.deep = c;
+    if (!g.queries.includes(c.queries)) g.queries.push(c.queries);
+    if (c.layers > g.deep.layers || (c.layers === g.deep.layers && c.queries > g.deep.queries)) g.deep = c;
   });
   const groups = [...groupsByKey.values()];
-  for (const g of groups) g.cost = subnetCost(net.spec.architecture, g.deep).flops;
+  for (const g of groups) {
+    g.queries.sort((a, b) => a - b);
+    const flops = (queries: number, layers: number) => subnetCost(net.spec.architecture, { ...g.deep, queries, layers }).flops;
+    g.cost = flops(g.deep.queries, g.deep.layers) + g.queries.filter((q) => q !== g.deep.queries).reduce((s, q) => s + flops(q, g.deep.layers) - flops(q, 0), 0);
+  }
   const groupOfConfig = new Int32Array(configs.length);
   for (const g of groups) for (const i of g.members) groupOfConfig[i] = g.index;
 
@@ -254,8 +263,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   };
 
   const full: (CocoMetrics | null)[] = configs.map(() => null);
-  /** Each screened group's detections per depth, until its full evaluation uses them. */
-  const screened = new Map<number, { detections: Record<number, ImageDetections[]>; skippedImages: number }>();
+  /** Each screened group's detections per subnet, until its full evaluation uses them. */
+  const screened = new Map<number, { detections: Record<string, ImageDetections[]>; skippedImages: number }>();
   const sub: (number | null)[] = configs.map(() => null);
   let skippedImages = 0;
   let evaluationSeconds = 0;
@@ -272,7 +281,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   /** Runs (or finds in the cache) one group task; fills `full` or `sub`. */
   const runGroup = async (g: Group, images: number[] | null): Promise<void> => {
     const isFull = images === null;
-    const depths = g.members.map((i) => configs[i].layers);
+    const depths = [...new Set(g.members.map((i) => configs[i].layers))].sort((a, b) => a - b);
     const store = (i: number, m: CocoMetrics) => {
       if (isFull) full[i] = m;
       else sub[i] = m[metric];
@@ -287,7 +296,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       }
     }
     evaluatorId();
-    const task: GroupTask = { config: g.deep, depths, images };
+    const task: GroupTask = { config: g.deep, depths, queries: g.queries, images };
     // a group's screening detections count towards its full evaluation: only the other images run
     const prior = isFull ? screened.get(g.index) : undefined;
     if (prior && outsideSubset) {
@@ -304,8 +313,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     ranSeconds += r.seconds;
     if (isFull) skippedImages = Math.max(skippedImages, r.skippedImages + (task.prior ? prior!.skippedImages : 0));
     for (const i of g.members) {
-      const m = r.metrics[configs[i].layers];
-      if (!m) throw new Error(`evaluator returned no metrics for depth ${configs[i].layers} of ${g.key}`);
+      const m = r.metrics[configKey(configs[i])];
+      if (!m) throw new Error(`evaluator returned no metrics for ${configKey(configs[i])} (group ${g.key})`);
       store(i, m);
       cache?.put(keyOf(configs[i], isFull ? null : images), { metrics: m, images: r.images, seconds: r.seconds });
     }

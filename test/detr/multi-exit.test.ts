@@ -8,13 +8,13 @@ import { ResultsWriter, readCocoResults } from '../../src/data/results.js';
 import { synthesize } from '../../src/data/synth.js';
 import { createSession, evaluateSession } from '../../src/detr/evaluate.js';
 import { evaluateGroup, packDetections, subsetOf, unpackDetections } from '../../src/detr/multi-exit.js';
-import { parseConfig } from '../../src/detr/spec.js';
+import { configKey, parseConfig } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snc-multi-exit-test-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('one multi-exit run scores every depth exactly as evaluating each depth separately', async (t) => {
+test('one multi-exit run scores every depth and query count exactly as evaluating each subnet separately', async (t) => {
   const dir = join(tmp, 'set');
   await synthesize({ out: dir, images: 6, seed: 11, size: 96 });
   const net = loadSupernet('shapes-tiny');
@@ -38,17 +38,21 @@ test('one multi-exit run scores every depth exactly as evaluating each depth sep
   writeFileSync(ann, JSON.stringify(doc));
   const ds = readCocoDataset(undefined, { annotations: ann, images: join(dir, 'images') }, new Problems());
 
-  const multi = await evaluateGroup(net, ds, { config: deep, depths: [1, 2, 3], images: null }, { topK: 50 });
+  const queries = [30, 60, 100];
+  const multi = await evaluateGroup(net, ds, { config: { ...deep, queries: 100 }, depths: [1, 2, 3], queries, images: null }, { topK: 50 });
   t.is(multi.images, 6);
-  t.deepEqual(Object.keys(multi.metrics).map(Number), [1, 2, 3]);
-  t.true(multi.metrics[2].AP > 0.5, `depth 2 finds its own detections: AP ${multi.metrics[2].AP}`);
-  t.notDeepEqual(multi.metrics[1], multi.metrics[2]);
-  for (const layers of [1, 2, 3]) {
-    const session = await createSession(net, { ...deep, layers }, 1);
-    const alone = await evaluateSession(session, ds, new Problems(), { model, topK: 50 });
-    await session.release();
-    t.deepEqual(multi.metrics[layers], alone.metrics, `layers=${layers}`);
-  }
+  const key = (layers: number, q: number) => configKey({ ...deep, layers, queries: q });
+  t.deepEqual(Object.keys(multi.metrics).sort(), queries.flatMap((q) => [1, 2, 3].map((l) => key(l, q))).sort());
+  t.true(multi.metrics[key(2, 30)].AP > 0.5, `depth 2 finds its own detections: AP ${multi.metrics[key(2, 30)].AP}`);
+  t.notDeepEqual(multi.metrics[key(1, 30)], multi.metrics[key(2, 30)]);
+  t.notDeepEqual(multi.metrics[key(2, 30)], multi.metrics[key(2, 100)]);
+  for (const q of queries)
+    for (const layers of [1, 2, 3]) {
+      const session = await createSession(net, { ...deep, layers, queries: q }, 1);
+      const alone = await evaluateSession(session, ds, new Problems(), { model, topK: 50 });
+      await session.release();
+      t.deepEqual(multi.metrics[key(layers, q)], alone.metrics, key(layers, q));
+    }
 });
 
 test('a subset scores only its images', async (t) => {
@@ -73,7 +77,7 @@ test('a subset run\'s detections, given back as prior, score with the other imag
   const first = await evaluateGroup(net, base, { config: deep, depths: [1], images: null, keepDetections: true }, { topK: 5 });
   const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8'));
   let id = 1;
-  doc.annotations = first.detections![1].flatMap((p) =>
+  doc.annotations = first.detections![configKey({ ...deep, layers: 1 })].flatMap((p) =>
     unpackDetections(p).map((d) => ({ id: id++, image_id: p.imageId, category_id: d.categoryId, bbox: d.bbox, area: d.bbox[2] * d.bbox[3], iscrowd: 0 })),
   );
   const ann = join(tmp, 'self3.json');
@@ -83,17 +87,18 @@ test('a subset run\'s detections, given back as prior, score with the other imag
   const subset = [ids[0], ids[3], ids[5]];
   const rest = ids.filter((i) => !subset.includes(i));
 
+  const [k1, k2] = [1, 2].map((layers) => configKey({ ...deep, layers }));
   const all = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: null }, { topK: 20 });
-  t.true(all.metrics[1].AP > 0.5, `AP ${all.metrics[1].AP}`);
+  t.true(all.metrics[k1].AP > 0.5, `AP ${all.metrics[k1].AP}`);
   const screen = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: subset, keepDetections: true }, { topK: 20 });
   t.is(screen.images, 3);
-  t.deepEqual(screen.detections![2].map((p) => p.imageId), subset);
+  t.deepEqual(screen.detections![k2].map((p) => p.imageId), subset);
   const full = await evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: rest, prior: screen.detections }, { topK: 20 });
   t.is(full.images, 6);
   t.is(full.priorImages, 3);
   t.deepEqual(full.metrics, all.metrics);
   // packing keeps every number
-  const d = unpackDetections(screen.detections![1][0]);
+  const d = unpackDetections(screen.detections![k1][0]);
   t.deepEqual(unpackDetections(packDetections(subset[0], d)), d);
-  await t.throwsAsync(evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: rest, prior: { 1: screen.detections![1] } }), { message: /prior detections have no depth 2/ });
+  await t.throwsAsync(evaluateGroup(net, ds, { config: deep, depths: [1, 2], images: rest, prior: { [k1]: screen.detections![k1] } }), { message: /prior detections have no subnet res=160,patch=16,windows=1,layers=2,queries=30/ });
 });
