@@ -35,7 +35,7 @@ export interface ImageDetections {
  * pair of them is a subnet), the images. Results are keyed by the scored subnet's configKey.
  */
 export interface GroupTask {
-  /** The group's config with `layers` = its deepest depth. */
+  /** The group's config with `layers` = its deepest depth (its query count is the main branch's). */
   config: SubnetConfig;
   /** Decoder depths to score (each <= config.layers). */
   depths: number[];
@@ -43,7 +43,7 @@ export interface GroupTask {
   queries?: number[];
   /** Image ids to run (a subset), or null for every image of the set. */
   images: number[] | null;
-  /** Return every image's detections per depth (to be given back later as `prior`). */
+  /** Return every image's detections per scored subnet (to be given back later as `prior`). */
   keepDetections?: boolean;
   /**
    * Detections per scored subnet of images already run by this same task (not in `images`): they
@@ -75,7 +75,7 @@ export interface Exit {
   logits: string;
 }
 
-/** The exits of a task, in the order depths x queries. */
+/** The exits of a task: every depth of every query count. */
 export function taskExits(task: Pick<GroupTask, 'config' | 'depths' | 'queries'>): Exit[] {
   return (task.queries ?? [task.config.queries]).flatMap((queries) =>
     task.depths.map((layers) => ({ key: configKey({ ...task.config, queries, layers }), boxes: exitName('boxes', queries, layers), logits: exitName('logits', queries, layers) })),
@@ -89,7 +89,7 @@ export interface ExitsOptions {
   prefetch?: number;
   images?: AsyncIterable<PreparedImage>;
   onProgress?: (done: number, total: number) => void;
-  /** Keep every image's detections per depth (returned as `detections`). */
+  /** Keep every image's detections per exit (returned as `detections`). */
   keepDetections?: boolean;
   /** Detections per exit of images not in `ds` to score with it (see GroupTask.prior). */
   prior?: Record<string, ImageDetections[]>;
