@@ -27,6 +27,7 @@ import { DEFAULT_MEASURE, measureInterleaved } from '../src/latency/measure.js';
 import { modelInputs } from '../src/latency/model-inputs.js';
 import { LatencyPredictor } from '../src/latency/predictor.js';
 import { checkAvailable, openSession } from '../src/latency/runtime.js';
+import { quantile } from '../src/latency/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,10 +61,7 @@ for (const c of configs) {
   const bytes = exportSubnet(net, c);
   sessions.push(await openSession(device, bytes, modelInputs(decodeModel(bytes, configKey(c)).graph, configKey(c))));
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 console.log(`${configKey(target)} on ${device.name}: predicted ${predicted[0].toFixed(2)} ms, budget ${budget} ms; ${refs.length} references predicted ${predicted.slice(1).map((p) => p.toFixed(1)).join(', ')} ms`);
 const repeats = Number(values.repeats);
 const drifted: number[] = [];

@@ -82,8 +82,8 @@ if (values.compare) {
     console.log(`  ${d.device}: ${values.compare}'s front ${eq ? 'identical' : `DIFFERENT: ${other.join(' ; ')}`}`);
   }
   const byKey = new Map(s.subnets.map((x) => [x.key, x.metrics]));
-  const compared = configs.filter((c) => byKey.get(configKey(c)));
-  const equal = compared.filter((c) => JSON.stringify(byKey.get(configKey(c))) === JSON.stringify(metrics[configs.indexOf(c)]));
+  const compared = configs.map((c, i) => ({ key: configKey(c), i })).filter(({ key }) => byKey.get(key));
+  const equal = compared.filter(({ key, i }) => JSON.stringify(byKey.get(key)) === JSON.stringify(metrics[i]));
   console.log(`fronts ${same ? 'equal' : 'differ'}; metrics of ${equal.length} of the ${compared.length} subnets ${values.compare} evaluated fully are identical to their own runs; its ${s.counts.fullEvaluations} full evaluations against ${configs.length}: ${(configs.length / s.counts.fullEvaluations).toFixed(2)}x fewer; wall ${s.seconds.toFixed(1)} s against ${seconds.toFixed(1)} s`);
 }
 if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, weightsSha256: net.weights.hash, data: values.data, images: ds.images.length, workers, seconds, subnets: configs.map((c, i) => ({ key: configKey(c), metrics: metrics[i] })), devices }, null, 1) + '\n');
