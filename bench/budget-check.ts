@@ -55,7 +55,7 @@ const grid = enumerateConfigs(net.spec.knobs).filter((c) => configKey(c) !== con
 const byLatency = grid.map((c) => ({ c, ms: predictor.predict(c) })).sort((a, b) => a.ms - b.ms);
 const refs = Array.from({ length: 8 }, (_, i) => byLatency[Math.round((i * (byLatency.length - 1)) / 7)].c);
 const configs = [target, ...refs];
-const predicted = configs.map((c) => predictor.predict(c));
+const predicted = [predictor.predict(target), ...refs.map((c) => byLatency.find((x) => x.c === c)!.ms)];
 const sessions = [];
 for (const c of configs) {
   const bytes = exportSubnet(net, c);
@@ -68,12 +68,13 @@ const drifted: number[] = [];
 for (let r = 0; r < repeats; r++) {
   if (r) await new Promise((res) => setTimeout(res, Number(values['pause-s']) * 1000));
   const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), seed: r + 1 });
-  const k = median(ms.slice(1).map((m, i) => m.median / predicted[i + 1]));
+  const ratios = ms.slice(1).map((m, i) => m.median / predicted[i + 1]);
+  const k = median(ratios);
   const own = ms[0].median;
   const err = own / (k * predicted[0]) - 1;
   drifted.push(err);
   console.log(
-    `${new Date().toISOString().slice(11, 19)}  measured ${own.toFixed(2)} ms (IQR ${ms[0].q1.toFixed(2)}-${ms[0].q3.toFixed(2)}) ${own <= budget ? 'within' : 'OVER'} the budget; machine factor k ${k.toFixed(3)} (references' measured/predicted ${ms.slice(1).map((m, i) => (m.median / predicted[i + 1]).toFixed(2)).join(' ')}); at the LUT's speed ${(own / k).toFixed(2)} ms, ${(100 * err).toFixed(1)}% from the prediction`,
+    `${new Date().toISOString().slice(11, 19)}  measured ${own.toFixed(2)} ms (IQR ${ms[0].q1.toFixed(2)}-${ms[0].q3.toFixed(2)}) ${own <= budget ? 'within' : 'OVER'} the budget; machine factor k ${k.toFixed(3)} (references' measured/predicted ${ratios.map((x) => x.toFixed(2)).join(' ')}); at the LUT's speed ${(own / k).toFixed(2)} ms, ${(100 * err).toFixed(1)}% from the prediction`,
   );
 }
 await Promise.all(sessions.map((s) => s.release()));

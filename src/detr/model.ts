@@ -159,14 +159,8 @@ function metadataFor(net: Supernet, config: SubnetConfig): Record<string, string
   };
 }
 
-/** Builds the ONNX model of one subnet: input `image` [1,3,R,R], outputs `boxes` [1,Q,4] (cxcywh, normalised) and `logits` [1,Q,K]. */
-export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOptions = {}): Model {
-  const plan = fullPlan(net, config, opts.exits || !!opts.queries?.length);
-  const g = new GraphBuilder(`${net.spec.name}:${configKey(config)}`);
-  const env = new Map<string, Value>();
-  const first = plan[0].inputs[0];
-  env.set(first.name, g.input(first.name, 'float32', first.shape));
-  if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
+/** Builds the blocks in order, each in its own scope, reading and writing values of `env` by name. */
+function runBlocks(g: GraphBuilder, env: Map<string, Value>, plan: readonly Block[]): void {
   for (const b of plan) {
     const ins = b.inputs.map((i) => {
       const v = env.get(i.name);
@@ -176,6 +170,17 @@ export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOpti
     const outs = g.scope(b.name, () => b.build(g, ins));
     b.outputs.forEach((o, k) => env.set(o.name, outs[k]));
   }
+}
+
+/** Builds the ONNX model of one subnet: input `image` [1,3,R,R], outputs `boxes` [1,Q,4] (cxcywh, normalised) and `logits` [1,Q,K]. */
+export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOptions = {}): Model {
+  const plan = fullPlan(net, config, opts.exits || !!opts.queries?.length);
+  const g = new GraphBuilder(`${net.spec.name}:${configKey(config)}`);
+  const env = new Map<string, Value>();
+  const first = plan[0].inputs[0];
+  env.set(first.name, g.input(first.name, 'float32', first.shape));
+  if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
+  runBlocks(g, env, plan);
   const L = config.layers;
   g.output(env.get(`ref.${L}`)!, 'boxes');
   g.output(env.get(`logits.${L}`)!, 'logits');
@@ -216,10 +221,7 @@ function buildQueryBranch(net: Supernet, g: GraphBuilder, shared: ReadonlyMap<st
   const env = new Map<string, Value>(shared);
   return g.scope(`q${config.queries}`, () => {
     if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
-    for (const b of fullPlan(net, config, true).filter((b) => QUERY_KINDS.has(b.kind))) {
-      const outs = g.scope(b.name, () => b.build(g, b.inputs.map((i) => env.get(i.name)!)));
-      b.outputs.forEach((o, k) => env.set(o.name, outs[k]));
-    }
+    runBlocks(g, env, fullPlan(net, config, true).filter((b) => QUERY_KINDS.has(b.kind)));
     return env;
   });
 }

@@ -181,7 +181,8 @@ interface Group {
   deep: SubnetConfig;
   /** Indices into the config list. */
   members: number[];
-  /** Query counts of its members, ascending. */
+  /** Decoder depths and query counts of its members, ascending. */
+  depths: number[];
   queries: number[];
   /** FLOPs of one multi-exit run: the backbone once, the deepest decoder of every query count. */
   cost: number;
@@ -227,13 +228,15 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   configs.forEach((c, i) => {
     const k = groupOf(c);
     let g = groupsByKey.get(k);
-    if (!g) groupsByKey.set(k, (g = { index: groupsByKey.size, key: k, deep: c, members: [], queries: [], cost: 0 }));
+    if (!g) groupsByKey.set(k, (g = { index: groupsByKey.size, key: k, deep: c, members: [], depths: [], queries: [], cost: 0 }));
     g.members.push(i);
+    if (!g.depths.includes(c.layers)) g.depths.push(c.layers);
     if (!g.queries.includes(c.queries)) g.queries.push(c.queries);
     if (c.layers > g.deep.layers || (c.layers === g.deep.layers && c.queries > g.deep.queries)) g.deep = c;
   });
   const groups = [...groupsByKey.values()];
   for (const g of groups) {
+    g.depths.sort((a, b) => a - b);
     g.queries.sort((a, b) => a - b);
     const flops = (queries: number, layers: number) => subnetCost(net.spec.architecture, { ...g.deep, queries, layers }).flops;
     g.cost = flops(g.deep.queries, g.deep.layers) + g.queries.filter((q) => q !== g.deep.queries).reduce((s, q) => s + flops(q, g.deep.layers) - flops(q, 0), 0);
@@ -281,7 +284,6 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   /** Runs (or finds in the cache) one group task; fills `full` or `sub`. */
   const runGroup = async (g: Group, images: number[] | null): Promise<void> => {
     const isFull = images === null;
-    const depths = [...new Set(g.members.map((i) => configs[i].layers))].sort((a, b) => a - b);
     const store = (i: number, m: CocoMetrics) => {
       if (isFull) full[i] = m;
       else sub[i] = m[metric];
@@ -296,7 +298,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       }
     }
     evaluatorId();
-    const task: GroupTask = { config: g.deep, depths, queries: g.queries, images };
+    const task: GroupTask = { config: g.deep, depths: g.depths, queries: g.queries, images };
     // a group's screening detections count towards its full evaluation: only the other images run
     const prior = isFull ? screened.get(g.index) : undefined;
     if (prior && outsideSubset) {
