@@ -14,7 +14,7 @@
  *     [--repeats 5] [--runs 30] [--pause-s 60]
  *
  * References: the lowest-index config at each of 8 evenly spaced predicted-latency quantiles of
- * the grid (the subnet itself excluded). Run on a quiet machine.
+ * the grid (the subnet itself excluded; speed-check.ts's pickReferences). Run on a quiet machine.
  */
 import { parseArgs } from 'node:util';
 import { exportSubnet } from '../src/export/export-subnet.js';
@@ -27,6 +27,7 @@ import { DEFAULT_MEASURE, measureInterleaved } from '../src/latency/measure.js';
 import { modelInputs } from '../src/latency/model-inputs.js';
 import { LatencyPredictor } from '../src/latency/predictor.js';
 import { checkAvailable, openSession } from '../src/latency/runtime.js';
+import { pickReferences, speedFactor } from '../src/latency/speed-check.js';
 import { quantile } from '../src/latency/stats.js';
 
 const { values } = parseArgs({
@@ -51,11 +52,12 @@ await checkAvailable(device);
 const predictor = new LatencyPredictor(lut, net.spec.architecture);
 const budget = Number(values['budget-ms']);
 const target = parseConfig(values.config, net.spec.default);
-const grid = enumerateConfigs(net.spec.knobs).filter((c) => configKey(c) !== configKey(target));
-const byLatency = grid.map((c) => ({ c, ms: predictor.predict(c) })).sort((a, b) => a.ms - b.ms);
-const refs = Array.from({ length: 8 }, (_, i) => byLatency[Math.round((i * (byLatency.length - 1)) / 7)].c);
+const grid = enumerateConfigs(net.spec.knobs);
+const gridMs = grid.map((c) => predictor.predict(c));
+const self = grid.findIndex((c) => configKey(c) === configKey(target));
+const refs = pickReferences(gridMs, 8, { exclude: new Set([self]) }).map((i) => grid[i]);
 const configs = [target, ...refs];
-const predicted = [predictor.predict(target), ...refs.map((c) => byLatency.find((x) => x.c === c)!.ms)];
+const predicted = configs.map((c) => predictor.predict(c));
 const sessions = [];
 for (const c of configs) {
   const bytes = exportSubnet(net, c);
@@ -69,7 +71,7 @@ for (let r = 0; r < repeats; r++) {
   if (r) await new Promise((res) => setTimeout(res, Number(values['pause-s']) * 1000));
   const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), seed: r + 1 });
   const ratios = ms.slice(1).map((m, i) => m.median / predicted[i + 1]);
-  const k = median(ratios);
+  const k = speedFactor(predicted.slice(1), ms.slice(1).map((m) => m.median));
   const own = ms[0].median;
   const err = own / (k * predicted[0]) - 1;
   drifted.push(err);

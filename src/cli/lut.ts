@@ -78,6 +78,7 @@ async function validate(argv: string[]): Promise<number> {
 const SUB: Record<string, (argv: string[]) => Promise<number>> = {
   validate,
   ops: async (argv) => (await import('./lut-ops.js')).run(argv),
+  speed: async (argv) => (await import('./lut-speed.js')).run(argv),
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -17,6 +17,9 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   measured on the validation set with onnxruntime-node (shared weights, no retraining), latency
   predicted from the LUT. Writes DIR/pareto.json and a plot per device (SVG and PNG).
   --budget-ms N        per device, choose the most accurate subnet predicted within N ms
+  --speed-check        after evaluating, time a few reference subnets on every LUT's device
+                       that runs on this machine, and choose under the budget at the speed
+                       measured (a shared machine drifts from the speed its LUT was profiled at)
   --out DIR            where to write (default out/search/<supernet>)
   --metric ap|ap50     accuracy axis: AP@[.5:.95] (default) or AP@.5
   --exhaustive         evaluate every subnet on every image (no screening, no pruning)
@@ -38,6 +41,7 @@ function number(v: unknown, flag: string, ok: (n: number) => boolean, what: stri
 }
 
 function progressLine(p: SearchProgress): string {
+  if (p.phase === 'speed-check') return `search: speed check on ${p.device}: ${p.done}/${p.total} runs of the reference subnets`;
   const left = p.secondsLeft !== undefined ? `, ${p.phase === 'full' ? 'at most ' : ''}about ${fmtSeconds(p.secondsLeft)} left` : '';
   const what = p.phase === 'screen' ? 'screening on the subset' : 'full evaluations';
   return `search: ${what} ${p.done}/${p.total}${p.phase === 'full' && p.total > p.done ? ' (at most)' : ''}${left}`;
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     ...DATA_SET_OPTIONS,
     lut: { type: 'string', multiple: true },
     'budget-ms': { type: 'string' },
+    'speed-check': { type: 'boolean' },
     out: { type: 'string' },
     metric: { type: 'string' },
     exhaustive: { type: 'boolean' },
@@ -111,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
       margin,
       workers,
       topK,
+      speedCheck: values['speed-check'] === true,
       cache: values['no-cache'] ? null : EvalCache.default(),
       onProgress: (p) => progress(progressLine(p)),
     });
@@ -119,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const files = await writeSearchReport(result, outDir);
   process.stderr.write(countsLine(result) + '\n');
+  for (const d of result.devices) if (d.speedCheckSkipped) process.stderr.write(`search: no speed check on ${d.device}, its LUT's speed is used: ${d.speedCheckSkipped}\n`);
   if (values.json) {
     process.stdout.write(JSON.stringify({ ...result, files }, null, 1) + '\n');
     return 0;
@@ -128,7 +135,10 @@ export async function run(argv: string[]): Promise<number> {
   result.devices.forEach((d, i) => {
     lines.push(`${d.device} (${d.lut.file}): front of ${d.front.length} of ${d.evaluated} evaluated subnets`);
     for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}  ${f.key}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
-    if (result.budgetMs !== null) lines.push(d.chosen ? `  within ${result.budgetMs} ms: ${d.chosen.key} (${m} ${d.chosen.metrics[m].toFixed(3)}, ${d.chosen.predictedMs.toFixed(2)} ms)` : `  within ${result.budgetMs} ms: none; ${d.chosenReason}`);
+    const sc = d.speedCheck;
+    if (sc) lines.push(`  speed check: this machine runs the LUT's subnets x ${sc.factor.toFixed(3)} (${sc.references.length} references, ratios ${sc.ratioRange[0].toFixed(2)}-${sc.ratioRange[1].toFixed(2)})`);
+    const at = (ms: number) => (sc ? `${ms.toFixed(2)} ms predicted, ${(ms * sc.factor).toFixed(2)} ms at the measured speed` : `${ms.toFixed(2)} ms`);
+    if (result.budgetMs !== null) lines.push(d.chosen ? `  within ${result.budgetMs} ms: ${d.chosen.key} (${m} ${d.chosen.metrics[m].toFixed(3)}, ${at(d.chosen.predictedMs)})` : `  within ${result.budgetMs} ms: none; ${d.chosenReason}`);
     lines.push(`  plot: ${files.plots[i].svg}, ${files.plots[i].png}`);
   });
   lines.push(`wrote ${files.json}`);

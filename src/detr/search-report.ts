@@ -65,8 +65,15 @@ export function searchChart(r: SearchResult, d: number): Chart {
     xLabel: `predicted latency on ${dev.device} (ms, from ${dev.lut.file})`,
     yLabel: `${m} (${r.data.images} images)`,
     series,
-    vLines: r.budgetMs !== null ? [{ x: r.budgetMs, label: `budget ${r.budgetMs} ms`, color: '#2e8b57' }] : undefined,
+    vLines: r.budgetMs === null ? undefined : budgetLines(r.budgetMs, dev.speedCheck?.factor),
   };
+}
+
+/** The budget on the predicted-latency axis; with a speed check, also where it falls at the measured speed. */
+function budgetLines(budgetMs: number, factor: number | undefined): Chart['vLines'] {
+  const lines = [{ x: budgetMs, label: `budget ${budgetMs} ms`, color: '#2e8b57' }];
+  if (factor !== undefined && factor !== 1) lines.push({ x: budgetMs / factor, label: `budget at the measured speed (x ${factor.toFixed(2)})`, color: '#e0a030' });
+  return lines;
 }
 
 /** Writes pareto.json and every device's plot into `outDir` (atomically, file by file). */

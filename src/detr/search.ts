@@ -21,6 +21,8 @@ import { SncError, choices } from '../errors.js';
 import type { HostInfo } from '../latency/host.js';
 import { checkLutUse, type Lut } from '../latency/lut.js';
 import { LatencyPredictor } from '../latency/predictor.js';
+import { checkAvailable } from '../latency/runtime.js';
+import { checkSpeed, type SpeedCheck, type SpeedCheckOptions } from '../latency/speed-check.js';
 import { fitAccuracyPredictor, type AccuracyPredictor } from './accuracy-predictor.js';
 import type { CocoMetrics } from './coco-eval.js';
 import { subnetCost } from './cost.js';
@@ -74,15 +76,24 @@ export interface SearchOptions {
   cache?: EvalCache | null;
   /** What runs the evaluations (default: an EvalPool of `workers` onnxruntime-node threads). */
   evaluator?: GroupEvaluator;
+  /**
+   * After the evaluations, time reference subnets on every LUT's device that runs on this
+   * machine and choose under the budget at the measured speed: predicted × the speed factor
+   * (speed-check.ts). Devices this machine cannot run keep their LUT's speed (see
+   * DeviceResult.speedCheckSkipped). Not cached: it measures the machine as it is now.
+   */
+  speedCheck?: boolean | Pick<SpeedCheckOptions, 'references' | 'measure'>;
   onProgress?: (p: SearchProgress) => void;
 }
 
 export interface SearchProgress {
-  phase: 'screen' | 'full';
-  /** Group evaluations finished in this phase (run or found in the cache). */
+  phase: 'screen' | 'full' | 'speed-check';
+  /** Group evaluations finished in this phase (run or found in the cache); speed-check: timed runs. */
   done: number;
-  /** Group evaluations of this phase: done + running + those that may still be needed (an upper bound in the full phase). */
+  /** Group evaluations of this phase: done + running + those that may still be needed (an upper bound in the full phase); speed-check: runs to time. */
   total: number;
+  /** speed-check: the device being timed. */
+  device?: string;
   counts: SearchCounts;
   /** Estimated from the speed so far (full phase: if every group still in doubt is evaluated); undefined before any run. */
   secondsLeft?: number;
@@ -145,9 +156,13 @@ export interface DeviceResult {
   lut: { file: string; sha256: string; familyHash: string; runtime: string; calibrated: boolean; updatedAt: string };
   /** Fastest first; accuracy strictly rising. */
   front: FrontEntry[];
-  /** The most accurate subnet predicted within the budget, or null (see chosenReason). */
+  /** The most accurate subnet predicted within the budget (at speedCheck.factor when checked), or null (see chosenReason). */
   chosen: FrontEntry | null;
   chosenReason: string;
+  /** This machine's speed on the device at the end of the search, when asked for and possible. */
+  speedCheck: SpeedCheck | null;
+  /** Why a speed check asked for was not made on this device. */
+  speedCheckSkipped?: string;
   /** Configs evaluated on every image (the front is computed from these). */
   evaluated: number;
 }
@@ -380,6 +395,10 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   } finally {
     if (ownEvaluator) await evaluator?.close?.();
   }
+  // after the evaluations: the workers would slow the reference subnets down
+  const speed: SpeedOutcome[] = opts.speedCheck
+    ? await checkSpeeds(opts, (device, done, total) => opts.onProgress?.({ phase: 'speed-check', done, total, device, counts: { ...counts } }))
+    : opts.luts.map(() => ({ check: null }));
   counts.fullEvaluations = counts.fullRun + counts.fullCached;
   counts.subsetEvaluations = counts.subsetRun + counts.subsetCached;
   counts.configsEvaluated = full.filter(Boolean).length;
@@ -395,15 +414,18 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const front = paretoFront(pts).map(entry);
     let chosen: FrontEntry | null = null;
     let chosenReason: string;
+    const { check, skipped } = speed[d];
+    const factor = check?.factor ?? 1;
+    const atSpeed = check ? ` at this machine's measured speed (LUT predictions x ${factor.toFixed(3)}, from ${check.references.length} reference subnets)` : '';
     if (opts.budgetMs === undefined) chosenReason = 'no latency budget given';
     else {
-      const k = bestUnderBudget(pts, opts.budgetMs);
+      const k = bestUnderBudget(pts, opts.budgetMs / factor);
       if (k !== undefined) {
         chosen = entry(k);
-        chosenReason = `the most accurate (${metric} ${chosen.metrics[metric].toFixed(3)}) of the subnets predicted within ${opts.budgetMs} ms on ${lut.device.name}`;
+        chosenReason = `the most accurate (${metric} ${chosen.metrics[metric].toFixed(3)}) of the subnets predicted within ${opts.budgetMs} ms on ${lut.device.name}${atSpeed}`;
       } else {
         const fastest = configs.map((_, i) => i).reduce((a, b) => (latency[d][b] < latency[d][a] ? b : a));
-        chosenReason = `no subnet is predicted within ${opts.budgetMs} ms on ${lut.device.name}; the fastest, ${configKey(configs[fastest])}, is predicted at ${latency[d][fastest].toFixed(2)} ms`;
+        chosenReason = `no subnet is predicted within ${opts.budgetMs} ms on ${lut.device.name}${atSpeed}; the fastest, ${configKey(configs[fastest])}, is predicted at ${(latency[d][fastest] * factor).toFixed(2)} ms`;
       }
     }
     return {
@@ -413,6 +435,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       front,
       chosen,
       chosenReason,
+      speedCheck: check,
+      ...(skipped ? { speedCheckSkipped: skipped } : {}),
       evaluated: evaluated.length,
     };
   });
@@ -448,6 +472,33 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     seconds: (performance.now() - t0) / 1000,
     evaluationSeconds,
   };
+}
+
+/** A speed check per LUT, or why none was made (a device this machine cannot run). */
+interface SpeedOutcome {
+  check: SpeedCheck | null;
+  skipped?: string;
+}
+
+async function checkSpeeds(opts: SearchOptions, onProgress: (device: string, done: number, total: number) => void): Promise<SpeedOutcome[]> {
+  const given = typeof opts.speedCheck === 'object' ? opts.speedCheck : {};
+  const out: SpeedOutcome[] = [];
+  for (const { lut } of opts.luts) {
+    try {
+      await checkAvailable(lut.device);
+    } catch (e) {
+      if (!(e instanceof SncError)) throw e;
+      out.push({ check: null, skipped: e.message });
+      continue;
+    }
+    const check = await checkSpeed(opts.net, lut.device, lut, {
+      ...given,
+      aroundMs: opts.budgetMs,
+      onProgress: (done, total) => onProgress(lut.device.name, done, total),
+    });
+    out.push({ check });
+  }
+  return out;
 }
 
 /** Content hash of a LUT (16 hex): which measurements the predicted latencies come from. */

@@ -100,10 +100,12 @@ export function renderSvg(c: Chart): string {
     }
     out.push(`<line x1="${sx(x0)}" y1="${sy(x0)}" x2="${sx(x1)}" y2="${sy(x1)}" stroke="#4a90d9" stroke-dasharray="4 3"/>`);
   }
-  for (const v of c.vLines ?? []) {
+  (c.vLines ?? []).forEach((v, j) => {
     out.push(`<line x1="${sx(v.x)}" y1="${m.t}" x2="${sx(v.x)}" y2="${H - m.b}" stroke="${v.color}" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${sx(v.x) - 4}" y="${H - m.b - 6}" text-anchor="end" fill="${v.color}">${esc(v.label)}</text>`);
-  }
+    // labels stacked upwards, on the side of the line with more room
+    const right = sx(v.x) < (m.l + W - m.r) / 2;
+    out.push(`<text x="${sx(v.x) + (right ? 4 : -4)}" y="${H - m.b - 6 - 16 * j}" text-anchor="${right ? 'start' : 'end'}" fill="${v.color}">${esc(v.label)}</text>`);
+  });
   c.series.forEach((s, si) => {
     if (s.line) {
       const sorted = [...s.points].sort((a, b) => a.x - b.x);

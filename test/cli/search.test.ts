@@ -48,6 +48,13 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   t.regex(again.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms\)$/m);
   t.regex(again.stdout, /^wrote .*pareto\.json$/m);
 
+  // with a speed check: still no evaluation, and the choice at the speed measured now
+  const checked = snc(...args, '--speed-check');
+  t.is(checked.status, 0, checked.stderr);
+  t.regex(checked.stderr, /\(0 run, \d+ cached\)/);
+  t.regex(checked.stdout, /^ {2}speed check: this machine runs the LUT's subnets x \d+\.\d{3} \(6 references, ratios \d+\.\d\d-\d+\.\d\d\)$/m);
+  t.regex(checked.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms predicted, \d+\.\d\d ms at the measured speed\)$/m);
+
 });
 
 test('search: bad arguments are one line and exit code 2', async (t) => {

@@ -19,6 +19,7 @@ import { loadSupernet, loadSupernetDir } from '../../src/detr/supernet.js';
 import { readLut } from '../../src/latency/lut.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
 import { StreamRng } from '../../src/util/rng.js';
+import { scaledLut } from '../helpers/scaled-lut.js';
 import { smallSupernet } from '../helpers/small-supernet.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -165,6 +166,38 @@ test('budget: per device the most accurate front subnet predicted within it; non
   }
   const no = await search(base({ evaluator: tableEvaluator(table) }));
   t.true(no.devices.every((d) => d.chosen === null && d.chosenReason === 'no latency budget given'));
+});
+
+test('speed check: the budget applies at the speed measured after the evaluations; a device this machine cannot run keeps its LUT', async (t) => {
+  const small = smallSupernet(join(tmp, 'small-speed'));
+  const snet = loadSupernetDir(small.dir);
+  const lut = readLut(small.luts[0]);
+  // a LUT ten times too slow for this machine, and one for a device it cannot run
+  const slow = { path: 'slow.json', lut: scaledLut(lut, 10) };
+  const gpu = { path: 'gpu.json', lut: { ...lut, device: { ...lut.device, name: 'some-gpu', executionProvider: 'cuda' as const } } };
+  const opts = base({ net: snet, luts: [slow, gpu], budgetMs: 20, exhaustive: true });
+  const plain = await search({ ...opts, evaluator: tableEvaluator(apTable(3)) });
+  t.is(plain.devices[0].chosen, null, 'the x10 LUT predicts every subnet over 20 ms');
+  t.is(plain.devices[0].speedCheck, null);
+  const phases = new Set<string>();
+  const r = await search({ ...opts, evaluator: tableEvaluator(apTable(3)), speedCheck: { references: 2, measure: { runs: 5, warmup: 1 } }, onProgress: (p) => phases.add(`${p.phase} ${p.device ?? ''}`) });
+  const d = r.devices[0];
+  t.is(d.speedCheck!.references.length, 2);
+  t.true(d.speedCheck!.factor < 0.5, `factor ${d.speedCheck!.factor}`);
+  t.deepEqual(d.front, plain.devices[0].front, 'a speed factor does not change the front');
+  const within = d.front.filter((f) => f.predictedMs * d.speedCheck!.factor <= 20);
+  t.true(within.length >= 1);
+  t.deepEqual(d.chosen, within.at(-1));
+  t.regex(d.chosenReason, /within 20 ms on ort-cpu-1t at this machine's measured speed \(LUT predictions x 0\.\d+, from 2 reference subnets\)/);
+  t.true(phases.has('speed-check ort-cpu-1t'));
+  // no GPU here: skipped, with the reason, and chosen at the LUT's speed (on a GPU machine it is checked)
+  const g = r.devices[1];
+  if (g.speedCheck === null) {
+    t.regex(g.speedCheckSkipped!, /'cuda' execution provider/);
+    t.deepEqual(g.chosen, plain.devices[1].chosen);
+  } else t.true(g.speedCheck.factor > 0);
+  const files = await writeSearchReport(r, join(tmp, 'speed-report'));
+  t.regex(readFileSync(files.plots[0].svg, 'utf8'), /budget at the measured speed \(x 0\.\d\d\)/);
 });
 
 test('cache: a second search with nothing changed runs no evaluation; changed weights or data miss', async (t) => {
