@@ -5,7 +5,9 @@
 #   2. the same command again (every evaluation cached), timed;
 #   3. the exhaustive search (every group on every image, no cache), timed;
 #   4. the fronts of 1 and 3 compared device by device;
-#   5. the subnet chosen under the budget on ort-cpu-2t exported and measured end to end.
+#   5. the subnet chosen under the budget on ort-cpu-2t exported and measured end to end, as
+#      chosen at the LUT's speed (1) and as chosen by a cached re-run with --speed-check, whose
+#      choice is measured at once (bench/budget-trials.sh repeats this step).
 #
 #   bash bench/search-acceptance.sh [VAL_DIR] [BUDGET_MS]
 # VAL_DIR defaults to out/train-data/heldout (500 images, seed 9001, made here if missing).
@@ -55,5 +57,13 @@ CHOSEN=$(grep '^CHOSEN_2T' $OUT/log.txt | tail -1 | cut -d' ' -f2)
 if [ -n "$CHOSEN" ]; then
   $SNC export --supernet shapes-tiny --config "$CHOSEN" --out $OUT/chosen-2t.onnx
   $SNC measure --device ort-cpu-2t --model $OUT/chosen-2t.onnx --json > $OUT/chosen-2t-measure.json
-  log "measured on ort-cpu-2t: $(head -c 600 $OUT/chosen-2t-measure.json)"
+  log "measured on ort-cpu-2t (chosen at the LUT's speed): $(head -c 600 $OUT/chosen-2t-measure.json)"
+fi
+t $OUT/checked.json $SNC search --supernet shapes-tiny --data "$VAL" --lut lut/ort-cpu-2t/shapes-tiny.json --budget-ms $BUDGET --workers 2 --out $OUT/checked --speed-check --json
+CHECKED=$(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/checked.json','utf8')).devices[0]; console.log(d.chosen ? d.chosen.key : '')")
+if [ -n "$CHECKED" ]; then
+  log "chosen with --speed-check: $CHECKED, $(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/checked.json','utf8')).devices[0]; console.log('predicted ' + d.chosen.predictedMs.toFixed(2) + ' ms, speed factor ' + d.speedCheck.factor.toFixed(3) + ', expected ' + (d.chosen.predictedMs * d.speedCheck.factor).toFixed(2) + ' ms')")"
+  $SNC export --supernet shapes-tiny --config "$CHECKED" --out $OUT/checked-2t.onnx
+  $SNC measure --device ort-cpu-2t --model $OUT/checked-2t.onnx --json > $OUT/checked-2t-measure.json
+  log "measured on ort-cpu-2t (chosen with --speed-check): $(head -c 600 $OUT/checked-2t-measure.json)"
 fi

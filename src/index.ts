@@ -12,6 +12,7 @@ export { profile } from './latency/profiler.js';
 export { readLut, type Lut } from './latency/lut.js';
 export { LatencyPredictor } from './latency/predictor.js';
 export { validateLut } from './latency/validate.js';
+export { checkSpeed, pickReferences, type SpeedCheck, type SpeedCheckOptions, type SpeedReference } from './latency/speed-check.js';
 export { buildOpLut, readOpLut, predictModel, OpPredictor, type OpLut, type ModelPrediction } from './latency/op-lut.js';
 export { opZoo, type ZooModel } from './latency/op-zoo.js';
 export { CocoEvaluator, METRIC_NAMES, type CocoMetrics, type Detection, type GroundTruth } from './detr/coco-eval.js';

@@ -28,6 +28,14 @@ export function intOption(command: string, v: unknown, flag: string, min = 0): n
   return n;
 }
 
+/** A number flag, checked by `ok`; `what` names the valid values in the error. */
+export function numberOption(command: string, v: unknown, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new SncError(`${command}: --${flag} ${JSON.stringify(v)} is not ${what}`);
+  return n;
+}
+
 /** Progress on stderr, only when stderr is a terminal. */
 export function progress(line: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);

@@ -1,15 +1,16 @@
 import { loadSupernet } from '../detr/supernet.js';
 import { checkLutUse, readLut } from '../latency/lut.js';
 import { checkAvailable } from '../latency/runtime.js';
-import { DEFAULT_REFERENCES, checkSpeed } from '../latency/speed-check.js';
-import { SncError } from '../errors.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { DEFAULT_REFERENCES, SPEED_CHECK_MIN_SECONDS, checkSpeed } from '../latency/speed-check.js';
+import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 
-const USAGE = `usage: snc lut speed --lut FILE --supernet DIR|PRESET [--references ${DEFAULT_REFERENCES}] [--around-ms N] [--runs 30] [--json]
+const USAGE = `usage: snc lut speed --lut FILE --supernet DIR|PRESET [--references ${DEFAULT_REFERENCES}] [--around-ms N] [--runs 30]
+                     [--min-seconds ${SPEED_CHECK_MIN_SECONDS}] [--json]
   How fast this machine runs the LUT's subnets now: times reference subnets end to end
   (interleaved) and prints the median of measured / predicted, the factor by which to scale the
   LUT's predictions for this machine as it runs now (snc search --speed-check applies it).
   --around-ms N   take the references among subnets predicted within a factor of 2 of N ms
+  --min-seconds S time the references for at least S seconds (default ${SPEED_CHECK_MIN_SECONDS})
 `;
 
 /** snc lut speed: this machine's speed factor against a LUT. */
@@ -20,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     references: { type: 'string' },
     'around-ms': { type: 'string' },
     runs: { type: 'string' },
+    'min-seconds': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -31,16 +33,13 @@ export async function run(argv: string[]): Promise<number> {
   const lut = readLut(lutPath);
   const net = loadSupernet(requireString('lut speed', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   checkLutUse(lut, lutPath, { spec: net.spec });
-  let aroundMs: number | undefined;
-  if (values['around-ms'] !== undefined) {
-    aroundMs = Number(values['around-ms']);
-    if (!(Number.isFinite(aroundMs) && aroundMs > 0)) throw new SncError(`lut speed: --around-ms ${JSON.stringify(values['around-ms'])} is not a number of milliseconds > 0`);
-  }
+  const aroundMs = numberOption('lut speed', values['around-ms'], 'around-ms', (n) => n > 0, 'a number of milliseconds > 0');
+  const minSeconds = numberOption('lut speed', values['min-seconds'], 'min-seconds', (n) => n >= 0, 'a number of seconds >= 0') ?? SPEED_CHECK_MIN_SECONDS;
   await checkAvailable(lut.device);
   const check = await checkSpeed(net, lut.device, lut, {
     references: intOption('lut speed', values.references, 'references', 1) ?? DEFAULT_REFERENCES,
     aroundMs,
-    measure: { runs: intOption('lut speed', values.runs, 'runs', 1) ?? 30 },
+    measure: { runs: intOption('lut speed', values.runs, 'runs', 1) ?? 30, minSeconds },
     onProgress: (d, t) => progress(`speed check on ${lut.device.name}: ${d}/${t} runs`),
   });
   progressDone();

@@ -5,7 +5,10 @@ import { loadDevice } from '../latency/device.js';
 import { DEFAULT_MEASURE, measureInterleaved } from '../latency/measure.js';
 import { modelInputs } from '../latency/model-inputs.js';
 import { checkAvailable, openSession } from '../latency/runtime.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+
+/** Default --min-seconds of snc measure. */
+export const MEASURE_MIN_SECONDS = 3;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse('measure', argv, {
@@ -13,11 +16,17 @@ export async function run(argv: string[]): Promise<number> {
     device: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
+    'min-seconds': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('usage: snc measure --device NAME --model A.onnx [--model B.onnx ...] [--runs 30] [--warmup 5] [--json]\n  End-to-end latency (median of runs, interleaved across models) with spread (IQR/median).\n');
+    process.stdout.write(
+      `usage: snc measure --device NAME --model A.onnx [--model B.onnx ...] [--runs 30] [--min-seconds ${MEASURE_MIN_SECONDS}] [--warmup 5] [--json]\n` +
+        '  End-to-end latency (median of runs, interleaved across models) with spread (IQR/median).\n' +
+        `  Timing goes on past --runs until it has taken --min-seconds (default ${MEASURE_MIN_SECONDS}): a shared machine's\n` +
+        '  speed changes within seconds, and a median over a few seconds is steady where 30 quick runs are not.\n',
+    );
     return 0;
   }
   const models = [...((values.model as string[] | undefined) ?? []), ...positionals];
@@ -38,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     ...DEFAULT_MEASURE,
     runs: intOption('measure', values.runs, 'runs', 1) ?? 30,
     warmup: intOption('measure', values.warmup, 'warmup', 0) ?? 5,
+    minSeconds: numberOption('measure', values['min-seconds'], 'min-seconds', (n) => n >= 0, 'a number of seconds >= 0') ?? MEASURE_MIN_SECONDS,
     onRound: (d, t) => progress(`measure ${device.name}: ${d}/${t} runs`),
   });
   progressDone();

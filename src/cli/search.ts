@@ -9,7 +9,7 @@ import { loadSupernet } from '../detr/supernet.js';
 import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
 const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--out DIR] [--json]
@@ -32,13 +32,6 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   --annotations FILE   another annotations file (with or instead of --data)
   --images DIR         another images folder
 `;
-
-function number(v: unknown, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new SncError(`search: --${flag} ${JSON.stringify(v)} is not ${what}`);
-  return n;
-}
 
 function progressLine(p: SearchProgress): string {
   if (p.phase === 'speed-check') return `search: speed check on ${p.device}: ${p.done}/${p.total} runs of the reference subnets`;
@@ -84,11 +77,11 @@ export async function run(argv: string[]): Promise<number> {
   requireDataSet('search', values, 'the validation set: a COCO folder with annotations.json and images/');
   const lutPaths = (values.lut as string[] | undefined) ?? [];
   if (!lutPaths.length) throw new SncError('search: --lut is required (a latency LUT of this supernet from snc profile, e.g. lut/ort-cpu-2t/shapes-tiny.json); repeat it for more devices');
-  const budgetMs = number(values['budget-ms'], 'budget-ms', (n) => n > 0, 'a number of milliseconds > 0');
+  const budgetMs = numberOption('search', values['budget-ms'], 'budget-ms', (n) => n > 0, 'a number of milliseconds > 0');
   const metricName = str('metric') ?? 'ap';
   const metric = SEARCH_METRICS[metricName];
   if (!metric) throw new SncError(`search: --metric '${metricName}' is not one of ${choices(Object.keys(SEARCH_METRICS))}`);
-  const margin = number(values.margin, 'margin', (n) => n >= 0 && n <= 1, 'a number from 0 to 1 (accuracy units)');
+  const margin = numberOption('search', values.margin, 'margin', (n) => n >= 0 && n <= 1, 'a number from 0 to 1 (accuracy units)');
   const subset = intOption('search', values.subset, 'subset', 1);
   const workers = intOption('search', values.workers, 'workers', 1);
   const topK = intOption('search', values['top-k'], 'top-k', 1);

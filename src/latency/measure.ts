@@ -10,8 +10,14 @@ export interface MeasureOptions {
    * made): a subnet that runs for seconds is warm after one run, and five would cost minutes.
    */
   warmupMs?: number;
-  /** Timed runs per subject (the median of these is kept). */
+  /** Timed runs per subject (the median of these is kept); at least this many. */
   runs: number;
+  /**
+   * Keep timing rounds until they have also taken this long (seconds). A shared machine's speed
+   * changes within seconds: 30 runs of a 13 ms model take 0.4 s, a snapshot of one phase, while
+   * their median over a few seconds is steady. Default 0 (runs alone).
+   */
+  minSeconds?: number;
   /** Re-measure a subject whose (q3 - q1) / median is above this. */
   maxSpread: number;
   /** At most this many re-measurements per subject. */
@@ -30,10 +36,11 @@ export interface Measurement extends Summary {
   samples: number[];
 }
 
-async function rounds(sessions: TimedSession[], runs: number, rng: Rng, onRun: () => void): Promise<number[][]> {
+async function rounds(sessions: TimedSession[], runs: number, minSeconds: number, rng: Rng, onRun: () => void): Promise<number[][]> {
   const samples = sessions.map(() => [] as number[]);
   const order = sessions.map((_, i) => i);
-  for (let r = 0; r < runs; r++) {
+  const until = performance.now() + minSeconds * 1000;
+  for (let r = 0; r < runs || performance.now() < until; r++) {
     // a fresh shuffled order every round, so drift and cache effects spread over all subjects
     rng.shuffle(order);
     for (const k of order) {
@@ -59,8 +66,8 @@ async function warmUp(sessions: TimedSession[], runs: number, capMs: number): Pr
 }
 
 /**
- * Times several sessions interleaved: warm-up, then `runs` rounds in which every session runs
- * once, in shuffled order. Sessions whose spread is too wide are measured again (interleaved
+ * Times several sessions interleaved: warm-up, then `runs` rounds (and more while the rounds
+ * have taken less than `minSeconds`) in which every session runs once, in shuffled order. Sessions whose spread is too wide are measured again (interleaved
  * among themselves); the measurement with the smaller spread is kept.
  */
 export async function measureInterleaved(sessions: TimedSession[], opts: MeasureOptions = DEFAULT_MEASURE): Promise<Measurement[]> {
@@ -72,12 +79,13 @@ export async function measureInterleaved(sessions: TimedSession[], opts: Measure
     done += sessions.length;
     opts.onRound?.(Math.min(done, total), total);
   };
-  const first = await rounds(sessions, opts.runs, rng, tick);
+  const minSeconds = opts.minSeconds ?? 0;
+  const first = await rounds(sessions, opts.runs, minSeconds, rng, tick);
   const result: Measurement[] = first.map((s) => ({ ...summarize(s), retries: 0, samples: s }));
   for (let attempt = 1; attempt <= opts.retries; attempt++) {
     const noisy = result.map((m, i) => (m.spread > opts.maxSpread ? i : -1)).filter((i) => i >= 0);
     if (!noisy.length) break;
-    const again = await rounds(noisy.map((i) => sessions[i]), opts.runs, rng, () => {});
+    const again = await rounds(noisy.map((i) => sessions[i]), opts.runs, minSeconds, rng, () => {});
     noisy.forEach((i, k) => {
       const m = summarize(again[k]);
       if (m.spread < result[i].spread) result[i] = { ...m, retries: attempt, samples: again[k] };

@@ -23,6 +23,8 @@ import { openSession, type TimedSession } from './runtime.js';
 import { quantile } from './stats.js';
 
 export const DEFAULT_REFERENCES = 6;
+/** Timing of the references goes on until it has taken this long (MeasureOptions.minSeconds). */
+export const SPEED_CHECK_MIN_SECONDS = 3;
 
 export interface SpeedCheckOptions {
   /** Reference subnets to time (default 6). */
@@ -97,7 +99,7 @@ export async function checkSpeed(net: Supernet, device: Device, lut: Lut, opts: 
   const sessions: TimedSession[] = [];
   try {
     for (const i of refs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), image(configs[i])));
-    const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, ...opts.measure, onRound: opts.onProgress });
+    const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, minSeconds: SPEED_CHECK_MIN_SECONDS, ...opts.measure, onRound: opts.onProgress });
     const references = refs.map((i, k) => ({
       key: configKey(configs[i]),
       predictedMs: predicted[i],

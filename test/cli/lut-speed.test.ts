@@ -14,7 +14,7 @@ const snc = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], {
 const small = smallSupernet(join(tmp, 'net'));
 
 test('lut speed: the factor, its references and the LUT it was checked against', (t) => {
-  const r = snc('lut', 'speed', '--lut', small.luts[0], '--supernet', small.dir, '--references', '2', '--runs', '4', '--json');
+  const r = snc('lut', 'speed', '--lut', small.luts[0], '--supernet', small.dir, '--references', '2', '--runs', '4', '--min-seconds', '0', '--json');
   t.is(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.like(j, { lut: small.luts[0], device: 'ort-cpu-1t' });
@@ -32,6 +32,7 @@ test('lut speed: bad arguments are one line and exit code 2', (t) => {
     [['--lut', small.luts[0]], /lut speed: --supernet is required/],
     [['--lut', small.luts[0], '--supernet', small.dir, '--around-ms=-3'], /--around-ms "-3" is not a number of milliseconds > 0/],
     [['--lut', small.luts[0], '--supernet', small.dir, '--references', '0'], /--references/],
+    [['--lut', small.luts[0], '--supernet', small.dir, '--min-seconds', 'x'], /--min-seconds "x" is not a number of seconds >= 0/],
     [['--lut', small.luts[0], '--supernet', 'shapes-tiny'], /LUT was profiled for supernet family 'shapes-small'/],
   ] as [string[], RegExp][]) {
     const r = snc('lut', 'speed', ...args);

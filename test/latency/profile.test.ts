@@ -137,3 +137,23 @@ test('warm-up stops early for a slow subject but always runs it once', async (t)
   await measureInterleaved([session(0, 0), session(1, 30)] as never, { warmup: 5, warmupMs: 1, runs: 2, maxSpread: Infinity, retries: 0 });
   t.is(runs[1], 1 + 2);
 });
+
+test('timing goes on past the runs asked for until it has taken minSeconds', async (t) => {
+  const session = (ms: number) => ({
+    run: async () => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    },
+    release: async () => {},
+  });
+  const opts = { warmup: 0, runs: 3, maxSpread: Infinity, retries: 0 };
+  const quick = await measureInterleaved([session(5)] as never, opts);
+  t.is(quick[0].n, 3);
+  const long = await measureInterleaved([session(5), session(5)] as never, { ...opts, minSeconds: 0.2 });
+  t.is(long[0].n, long[1].n);
+  t.true(long[0].n > 3, `${long[0].n} runs`);
+  // the timed runs took at least the 200 ms, and a round starts only while they have not
+  const timed = (k: number) => long[0].samples.slice(0, k).reduce((a, b) => a + b, 0) + long[1].samples.slice(0, k).reduce((a, b) => a + b, 0);
+  t.true(timed(long[0].n) >= 195, `${timed(long[0].n)} ms timed`);
+  t.true(timed(long[0].n - 1) < 200, `${timed(long[0].n - 1)} ms timed before the last round`);
+});
