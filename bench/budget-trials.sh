@@ -3,8 +3,9 @@
 # measured end to end (issue #6), with and without --speed-check? Each trial runs both searches
 # (evaluations from the cache of bench/search-acceptance.sh, so only the choice and the speed
 # check run), in alternating order, each followed at once by exporting its choice and measuring
-# it with snc measure. Run on a quiet machine after bench/search-acceptance.sh:
-#   bash bench/budget-trials.sh [VAL_DIR] [BUDGET_MS] [TRIALS] [PAUSE_S]
+# it with snc measure for at least MEASURE_S seconds (default 3, snc measure's default). Run on a
+# quiet machine after bench/search-acceptance.sh:
+#   bash bench/budget-trials.sh [VAL_DIR] [BUDGET_MS] [TRIALS] [PAUSE_S] [MEASURE_S]
 # Log: out/budget-trials/log.txt, one line per search and a summary per mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ VAL=${1:-out/train-data/heldout}
 BUDGET=${2:-15}
 TRIALS=${3:-10}
 PAUSE=${4:-30}
+MEASURE_S=${5:-3}
 OUT=out/budget-trials
 SNC="node bin/snc.js"
 export SNC_CACHE_DIR=${SNC_CACHE_DIR:-out/search-acceptance/cache}
@@ -26,13 +28,13 @@ one() {
   local chosen=$(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/$mode.json','utf8')).devices[0]; console.log(d.chosen ? d.chosen.key : '')")
   [ -n "$chosen" ] || { echo "$(date +%T) $mode: nothing chosen" | tee -a $OUT/log.txt; return; }
   $SNC export --supernet shapes-tiny --config "$chosen" --out $OUT/$mode.onnx > /dev/null
-  $SNC measure --device ort-cpu-2t --model $OUT/$mode.onnx --json > $OUT/$mode-measure.json
+  $SNC measure --device ort-cpu-2t --model $OUT/$mode.onnx --min-seconds $MEASURE_S --json > $OUT/$mode-measure.json
   node -e "
     const fs = require('fs');
     const d = JSON.parse(fs.readFileSync('$OUT/$mode.json', 'utf8')).devices[0];
     const m = JSON.parse(fs.readFileSync('$OUT/$mode-measure.json', 'utf8'))[0];
     const k = d.speedCheck ? d.speedCheck.factor : null;
-    console.log(JSON.stringify({ at: new Date().toISOString().slice(11, 19), mode: '$mode', chosen: d.chosen.key, AP: d.chosen.metrics.AP, predictedMs: +d.chosen.predictedMs.toFixed(2), factor: k && +k.toFixed(3), expectedMs: k && +(d.chosen.predictedMs * k).toFixed(2), measuredMs: +m.medianMs.toFixed(2), iqr: [+m.q1Ms.toFixed(2), +m.q3Ms.toFixed(2)], fits: m.medianMs <= $BUDGET }));
+    console.log(JSON.stringify({ at: new Date().toISOString().slice(11, 19), mode: '$mode', chosen: d.chosen.key, AP: d.chosen.metrics.AP, predictedMs: +d.chosen.predictedMs.toFixed(2), factor: k && +k.toFixed(3), expectedMs: k && +(d.chosen.predictedMs * k).toFixed(2), measuredMs: +m.medianMs.toFixed(2), runs: m.runs, iqr: [+m.q1Ms.toFixed(2), +m.q3Ms.toFixed(2)], fits: m.medianMs <= $BUDGET }));
   " | tee -a $OUT/log.txt
 }
 
