@@ -2,8 +2,8 @@
  * How fast this machine runs a LUT's subnets *now*, against the LUT's predictions.
  *
  * A LUT is profiled once per device, but a shared machine's speed drifts: this project's 2-core
- * VM runs whole minutes 10-50% slower than when its LUTs were profiled, nearly uniformly over
- * subnets (Spearman 0.99 against the predictions while every subnet is 10-27% slower). A speed
+ * VM runs for seconds or minutes at a time 10-60% slower than when its LUTs were profiled, nearly
+ * uniformly over subnets (Spearman 0.99 against the predictions while every subnet is 10-27% slower). A speed
  * check times a few reference subnets of the supernet end to end, interleaved, and takes the
  * median of measured / predicted as the machine's speed factor: predictions times the factor
  * are predictions for this machine as it runs now. A search uses it to choose under a budget
