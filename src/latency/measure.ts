@@ -67,8 +67,9 @@ async function warmUp(sessions: TimedSession[], runs: number, capMs: number): Pr
 
 /**
  * Times several sessions interleaved: warm-up, then `runs` rounds (and more while the rounds
- * have taken less than `minSeconds`) in which every session runs once, in shuffled order. Sessions whose spread is too wide are measured again (interleaved
- * among themselves); the measurement with the smaller spread is kept.
+ * have taken less than `minSeconds`) in which every session runs once, in shuffled order.
+ * Sessions whose spread is too wide are measured again (interleaved among themselves); the
+ * measurement with the smaller spread is kept.
  */
 export async function measureInterleaved(sessions: TimedSession[], opts: MeasureOptions = DEFAULT_MEASURE): Promise<Measurement[]> {
   const rng = new Rng(opts.seed ?? 1);

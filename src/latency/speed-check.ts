@@ -2,22 +2,23 @@
  * How fast this machine runs a LUT's subnets *now*, against the LUT's predictions.
  *
  * A LUT is profiled once per device, but a shared machine's speed drifts: this project's 2-core
- * VM runs for seconds or minutes at a time 10-60% slower than when its LUTs were profiled, nearly
- * uniformly over subnets (Spearman 0.99 against the predictions while every subnet is 10-27% slower). A speed
- * check times a few reference subnets of the supernet end to end, interleaved, and takes the
- * median of measured / predicted as the machine's speed factor: predictions times the factor
- * are predictions for this machine as it runs now. A search uses it to choose under a budget
+ * VM runs for seconds or minutes at a time 10-60% slower than when its LUTs were profiled,
+ * nearly uniformly over subnets (Spearman 0.99 against the predictions while every subnet is
+ * 10-27% slower). A speed check times a few reference subnets of the supernet end to end,
+ * interleaved, and takes the median of measured / predicted as the machine's speed factor:
+ * predictions times the factor are predictions for this machine as it runs now. A search uses it to choose under a budget
  * (`snc search --speed-check`); it is also how a LUT carries over to another host of the same
  * kind without profiling it again.
  */
 import { buildSubnet } from '../detr/model.js';
-import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
+import { configKey, enumerateConfigs } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { encodeModel } from '../export/onnx-writer.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
+import { subnetInputs } from './model-inputs.js';
 import { LatencyPredictor } from './predictor.js';
 import { openSession, type TimedSession } from './runtime.js';
 import { quantile } from './stats.js';
@@ -95,10 +96,9 @@ export async function checkSpeed(net: Supernet, device: Device, lut: Lut, opts: 
     aroundMs: opts.aroundMs,
     exclude: new Set(configs.map((c, i) => (excluded.has(configKey(c)) ? i : -1)).filter((i) => i >= 0)),
   });
-  const image = (c: SubnetConfig) => [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' as const }];
   const sessions: TimedSession[] = [];
   try {
-    for (const i of refs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), image(configs[i])));
+    for (const i of refs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), subnetInputs(configs[i])));
     const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, minSeconds: SPEED_CHECK_MIN_SECONDS, ...opts.measure, onRound: opts.onProgress });
     const references = refs.map((i, k) => ({
       key: configKey(configs[i]),

@@ -11,6 +11,7 @@ import { encodeModel } from '../export/onnx-writer.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
+import { subnetInputs } from './model-inputs.js';
 import { LatencyPredictor } from './predictor.js';
 import { openSession } from './runtime.js';
 import { rmspe, spearman, summarize, withinShare } from './stats.js';
@@ -71,7 +72,6 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const runsPerPass = Math.ceil(measure.runs / passes);
   const samples: number[][] = configs.map(() => []);
   const refMedians: number[] = [];
-  const image = (c: SubnetConfig) => [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' as const }];
   const rng = new Rng((opts.seed ?? 1) * 7 + 3);
   const t0 = performance.now();
   const totalGroups = passes * Math.ceil(configs.length / group);
@@ -82,8 +82,8 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     for (let g = 0; g < order.length; g += group) {
       const batch = order.slice(g, g + group);
       const sessions = [];
-      for (const i of batch) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), image(configs[i])));
-      sessions.push(await openSession(device, refBytes, image(reference)));
+      for (const i of batch) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), subnetInputs(configs[i])));
+      sessions.push(await openSession(device, refBytes, subnetInputs(reference)));
       // no re-measuring inside a pass: the passes are the re-measurement
       const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       await Promise.all(sessions.map((s) => s.release()));
