@@ -12,7 +12,7 @@ import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from 
 import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
-const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--out DIR] [--json]
+const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--speed-check] [--out DIR] [--json]
   The accuracy/latency Pareto front of the supernet's subnets on every LUT's device: accuracy
   measured on the validation set with onnxruntime-node (shared weights, no retraining), latency
   predicted from the LUT. Writes DIR/pareto.json and a plot per device (SVG and PNG).
