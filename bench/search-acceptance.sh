@@ -60,9 +60,10 @@ if [ -n "$CHOSEN" ]; then
   log "measured on ort-cpu-2t (chosen at the LUT's speed): $(head -c 600 $OUT/chosen-2t-measure.json)"
 fi
 t $OUT/checked.json $SNC search --supernet shapes-tiny --data "$VAL" --lut lut/ort-cpu-2t/shapes-tiny.json --budget-ms $BUDGET --workers 2 --out $OUT/checked --speed-check --json
-CHECKED=$(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/checked.json','utf8')).devices[0]; console.log(d.chosen ? d.chosen.key : '')")
+CHECKED=$(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/checked.json','utf8')).devices[0]; if (d.chosen) console.log(d.chosen.key + ' ' + d.chosen.predictedMs.toFixed(2) + ' ' + d.speedCheck.factor.toFixed(3) + ' ' + (d.chosen.predictedMs * d.speedCheck.factor).toFixed(2))")
 if [ -n "$CHECKED" ]; then
-  log "chosen with --speed-check: $CHECKED, $(node -e "const d=JSON.parse(require('fs').readFileSync('$OUT/checked.json','utf8')).devices[0]; console.log('predicted ' + d.chosen.predictedMs.toFixed(2) + ' ms, speed factor ' + d.speedCheck.factor.toFixed(3) + ', expected ' + (d.chosen.predictedMs * d.speedCheck.factor).toFixed(2) + ' ms')")"
+  read -r CHECKED PRED FACTOR EXPECTED <<< "$CHECKED"
+  log "chosen with --speed-check: $CHECKED, predicted $PRED ms, speed factor $FACTOR, expected $EXPECTED ms"
   $SNC export --supernet shapes-tiny --config "$CHECKED" --out $OUT/checked-2t.onnx
   $SNC measure --device ort-cpu-2t --model $OUT/checked-2t.onnx --json > $OUT/checked-2t-measure.json
   log "measured on ort-cpu-2t (chosen with --speed-check): $(head -c 600 $OUT/checked-2t-measure.json)"

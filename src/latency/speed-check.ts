@@ -10,11 +10,10 @@
  * (`snc search --speed-check`); it is also how a LUT carries over to another host of the same
  * kind without profiling it again.
  */
-import { buildSubnet } from '../detr/model.js';
 import { configKey, enumerateConfigs } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
-import { encodeModel } from '../export/onnx-writer.js';
+import { exportSubnet } from '../export/export-subnet.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
@@ -98,7 +97,7 @@ export async function checkSpeed(net: Supernet, device: Device, lut: Lut, opts: 
   });
   const sessions: TimedSession[] = [];
   try {
-    for (const i of refs) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), subnetInputs(configs[i])));
+    for (const i of refs) sessions.push(await openSession(device, exportSubnet(net, configs[i]), subnetInputs(configs[i])));
     const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, minSeconds: SPEED_CHECK_MIN_SECONDS, ...opts.measure, onRound: opts.onProgress });
     const references = refs.map((i, k) => ({
       key: configKey(configs[i]),

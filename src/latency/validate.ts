@@ -3,11 +3,10 @@
  * groups that each also hold the same reference model, so drift and noise are visible), and
  * compare with the predictions.
  */
-import { buildSubnet } from '../detr/model.js';
 import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { Rng } from '../detr/weights.js';
-import { encodeModel } from '../export/onnx-writer.js';
+import { exportSubnet } from '../export/export-subnet.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
@@ -66,7 +65,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const configs = sampleConfigs(net, opts.samples, opts.seed ?? 1);
   const reference = net.spec.default;
-  const refBytes = encodeModel(buildSubnet(net, reference));
+  const refBytes = exportSubnet(net, reference);
   const group = Math.max(1, opts.group ?? 8);
   const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
   const runsPerPass = Math.ceil(measure.runs / passes);
@@ -82,7 +81,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     for (let g = 0; g < order.length; g += group) {
       const batch = order.slice(g, g + group);
       const sessions = [];
-      for (const i of batch) sessions.push(await openSession(device, encodeModel(buildSubnet(net, configs[i])), subnetInputs(configs[i])));
+      for (const i of batch) sessions.push(await openSession(device, exportSubnet(net, configs[i]), subnetInputs(configs[i])));
       sessions.push(await openSession(device, refBytes, subnetInputs(reference)));
       // no re-measuring inside a pass: the passes are the re-measurement
       const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
