@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { readCocoDataset } from '../src/data/coco.js';
 import { Problems } from '../src/data/problems.js';
 import { subnetCost } from '../src/detr/cost.js';
-import { createSession, evaluateSession, openImages } from '../src/detr/evaluate.js';
+import { createSession, evaluateSession, openImages } from '../src/eval/evaluate.js';
 import { configKey, parseConfig, validateConfig, type SubnetConfig } from '../src/detr/spec.js';
 import { loadSupernet } from '../src/detr/supernet.js';
 import { writeFileAtomic } from '../src/util/fs.js';

@@ -17,8 +17,8 @@
  * the grid (the subnet itself excluded; speed-check.ts's pickReferences). Run on a quiet machine.
  */
 import { parseArgs } from 'node:util';
-import { exportSubnet } from '../src/export/export-subnet.js';
-import { decodeModel } from '../src/export/onnx-reader.js';
+import { exportSubnet } from '../src/detr/export-subnet.js';
+import { decodeModel } from '../src/onnx/reader.js';
 import { enumerateConfigs, configKey, parseConfig } from '../src/detr/spec.js';
 import { loadSupernet } from '../src/detr/supernet.js';
 import { loadDevice } from '../src/latency/device.js';

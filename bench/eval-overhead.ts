@@ -23,7 +23,7 @@ import { Preprocessor } from '../src/data/preprocess.js';
 import { Problems } from '../src/data/problems.js';
 import { streamImages } from '../src/data/stream.js';
 import { synthesize } from '../src/data/synth.js';
-import { createSession, evaluateSession } from '../src/detr/evaluate.js';
+import { createSession, evaluateSession } from '../src/eval/evaluate.js';
 import { configKey, parseConfig, validateConfig } from '../src/detr/spec.js';
 import { loadSupernet } from '../src/detr/supernet.js';
 

@@ -7,7 +7,7 @@
  * and prints the median with its range, and whether every export gave the same bytes.
  */
 import { parseArgs } from 'node:util';
-import { exportSubnet } from '../src/export/export-subnet.js';
+import { exportSubnet } from '../src/detr/export-subnet.js';
 import { loadSupernet, sha256 } from '../src/detr/supernet.js';
 import { summarize } from '../src/latency/stats.js';
 

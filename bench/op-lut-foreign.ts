@@ -18,7 +18,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeModel } from '../src/export/onnx-reader.js';
+import { decodeModel } from '../src/onnx/reader.js';
 import { loadDevice } from '../src/latency/device.js';
 import { hostInfo } from '../src/latency/host.js';
 import { measureInterleaved } from '../src/latency/measure.js';

@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { configKey, parseConfig, validateConfig } from '../src/detr/spec.js';
 import { loadSupernet } from '../src/detr/supernet.js';
 import { Rng } from '../src/detr/weights.js';
-import { exportSubnet } from '../src/export/export-subnet.js';
+import { exportSubnet } from '../src/detr/export-subnet.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,10 +3,10 @@ export { loadSupernet, loadSupernetDir, type Supernet } from './detr/supernet.js
 export { parseConfig, validateConfig, enumerateConfigs, configKey, type SubnetConfig, type SupernetSpec, type KnobGrid } from './detr/spec.js';
 export { buildSubnet, buildBlock, planSubnet, type Block, type BuildOptions } from './detr/model.js';
 export { subnetCost } from './detr/cost.js';
-export { exportSubnet, exportSubnetToFile } from './export/export-subnet.js';
-export { encodeModel } from './export/onnx-writer.js';
-export { decodeModel } from './export/onnx-reader.js';
-export { readSafetensors, writeSafetensors } from './export/safetensors.js';
+export { exportSubnet, exportSubnetToFile } from './detr/export-subnet.js';
+export { encodeModel } from './onnx/writer.js';
+export { decodeModel } from './onnx/reader.js';
+export { readSafetensors, writeSafetensors } from './onnx/safetensors.js';
 export { loadDevice, listDevices, type Device } from './latency/device.js';
 export { profile } from './latency/profiler.js';
 export { readLut, type Lut } from './latency/lut.js';
@@ -15,9 +15,9 @@ export { validateLut } from './latency/validate.js';
 export { checkSpeed, pickReferences, type SpeedCheck, type SpeedCheckOptions, type SpeedReference } from './latency/speed-check.js';
 export { buildOpLut, readOpLut, predictModel, OpPredictor, type OpLut, type ModelPrediction } from './latency/op-lut.js';
 export { opZoo, type ZooModel } from './latency/op-zoo.js';
-export { CocoEvaluator, METRIC_NAMES, type CocoMetrics, type Detection, type GroundTruth } from './detr/coco-eval.js';
+export { CocoEvaluator, METRIC_NAMES, type CocoMetrics, type Detection, type GroundTruth } from './eval/coco-eval.js';
 export { postprocess, mapClasses } from './detr/postprocess.js';
-export { createSession, evaluateSession, evaluateDetections, openImages, type EvalReport } from './detr/evaluate.js';
+export { createSession, evaluateSession, evaluateDetections, openImages, type EvalReport } from './eval/evaluate.js';
 export { readCocoDataset, type CocoDataset } from './data/coco.js';
 export { readCocoResults, ResultsWriter } from './data/results.js';
 export { Problems, type Problem } from './data/problems.js';
@@ -35,10 +35,10 @@ export {
   type SubnetResult,
   type DeviceResult,
   type FrontEntry,
-} from './detr/search.js';
-export { writeSearchReport, type SearchFiles } from './detr/search-report.js';
-export { paretoFront, bestUnderBudget, type ParetoPoint } from './detr/pareto.js';
-export { fitAccuracyPredictor, type AccuracyPredictor } from './detr/accuracy-predictor.js';
-export { EvalCache, datasetHash, type EvalKey } from './detr/eval-cache.js';
-export { EvalPool, type GroupEvaluator } from './detr/eval-pool.js';
-export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './detr/multi-exit.js';
+} from './search/search.js';
+export { writeSearchReport, type SearchFiles } from './search/report.js';
+export { paretoFront, bestUnderBudget, type ParetoPoint } from './search/pareto.js';
+export { fitAccuracyPredictor, type AccuracyPredictor } from './search/accuracy-predictor.js';
+export { EvalCache, datasetHash, type EvalKey } from './eval/cache.js';
+export { EvalPool, type GroupEvaluator } from './eval/pool.js';
+export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './eval/multi-exit.js';

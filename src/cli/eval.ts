@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { Problems, problemLine } from '../data/problems.js';
 import { ResultsWriter, readCocoResults } from '../data/results.js';
-import { METRIC_LINES, METRIC_NAMES } from '../detr/coco-eval.js';
-import { createSession, defaultThreads, evaluateDetections, evaluateSession, openImages, type EvalReport } from '../detr/evaluate.js';
+import { METRIC_LINES, METRIC_NAMES } from '../eval/coco-eval.js';
+import { createSession, defaultThreads, evaluateDetections, evaluateSession, openImages, type EvalReport } from '../eval/evaluate.js';
 import { DEFAULT_TOP_K, mapClasses } from '../detr/postprocess.js';
 import { configKey, parseConfig, validateConfig } from '../detr/spec.js';
 import { loadSupernet } from '../detr/supernet.js';

@@ -1,6 +1,6 @@
 import { parseConfig, validateConfig, configKey } from '../detr/spec.js';
 import { loadSupernet, sha256 } from '../detr/supernet.js';
-import { exportSubnetToFile } from '../export/export-subnet.js';
+import { exportSubnetToFile } from '../detr/export-subnet.js';
 import { parse, requireString } from './args.js';
 
 export async function run(argv: string[]): Promise<number> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SncError } from '../errors.js';
-import { decodeModel } from '../export/onnx-reader.js';
+import { decodeModel } from '../onnx/reader.js';
 import { loadDevice } from '../latency/device.js';
 import { DEFAULT_MEASURE, measureInterleaved } from '../latency/measure.js';
 import { modelInputs } from '../latency/model-inputs.js';

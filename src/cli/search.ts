@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Problems } from '../data/problems.js';
-import { EvalCache } from '../detr/eval-cache.js';
+import { EvalCache } from '../eval/cache.js';
 import { mapClasses } from '../detr/postprocess.js';
-import { writeSearchReport } from '../detr/search-report.js';
-import { DEFAULT_MARGIN, DEFAULT_SUBSET, SEARCH_METRICS, search, type SearchProgress, type SearchResult } from '../detr/search.js';
+import { writeSearchReport } from '../search/report.js';
+import { DEFAULT_MARGIN, DEFAULT_SUBSET, SEARCH_METRICS, search, type SearchProgress, type SearchResult } from '../search/search.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';

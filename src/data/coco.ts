@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { SncError } from '../errors.js';
-import type { Box, GroundTruth } from '../detr/coco-eval.js';
+import type { Box, GroundTruth } from './detection.js';
 import { Problems } from './problems.js';
 
 export interface CocoImage {

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Preprocess } from '../detr/spec.js';
+import type { Preprocess } from './preprocess.js';
 import { prefetchMap } from '../util/prefetch.js';
 import { Preprocessor } from './preprocess.js';
 import type { Problem } from './problems.js';

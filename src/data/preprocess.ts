@@ -5,8 +5,15 @@
  * channel into Float32 NCHW planes [1, 3, R, R].
  */
 import sharp from 'sharp';
-import type { Preprocess } from '../detr/spec.js';
 import { imageSize } from './image-size.js';
+
+/** How a supernet wants its images: ImageNet-style normalisation after a square resize. */
+export interface Preprocess {
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Square resize without letterbox, as RF-DETR does. */
+  resize: 'square';
+}
 
 export interface Decoded {
   /** Size of the decoded image, before resizing. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { SncError } from '../errors.js';
-import type { Detection } from '../detr/coco-eval.js';
+import type { Detection } from './detection.js';
 import { AtomicFileWriter } from '../util/fs.js';
 import type { CocoDataset } from './coco.js';
 import { readBox } from './coco.js';

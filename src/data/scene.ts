@@ -7,8 +7,8 @@
  * (< 32²), medium or large (> 96²) range; drawn in order, each may hide part of those before it
  * but never more than 45% of any one's box. Everything stays inside the image.
  */
-import type { Box } from '../detr/coco-eval.js';
-import { SHAPE_CLASSES } from '../detr/presets.js';
+import type { Box } from './detection.js';
+import { SHAPE_CLASSES } from './shapes.js';
 import { StreamRng } from '../util/rng.js';
 import { extent, placeShape, unitArea } from './shapes.js';
 

@@ -3,8 +3,10 @@
  * stretched (aspect ratio), rotated and placed; its box and area are exact for the outline that
  * is drawn (coordinates are rounded to 0.01 px first, and the same rounded numbers go to the SVG).
  */
-import type { Box } from '../detr/coco-eval.js';
-import { SHAPE_CLASSES } from '../detr/presets.js';
+import type { Box } from './detection.js';
+
+/** The synthetic data set's classes, in category-id order (id = index + 1). */
+export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'hexagon', 'cross'];
 
 export type ShapeKind = (typeof SHAPE_CLASSES)[number];
 

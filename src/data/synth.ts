@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SncError } from '../errors.js';
-import { SHAPE_CLASSES } from '../detr/presets.js';
+import { SHAPE_CLASSES } from './shapes.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { renderScene } from './render.js';
 import { makeScene } from './scene.js';

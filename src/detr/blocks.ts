@@ -7,9 +7,9 @@
  * projection, layer-scale gammas into the preceding projection, the 2/P offset factor into
  * sampling_offsets, and the Q/K and offset/weight projections merged into one MatMul each.
  */
-import type { GraphBuilder, Value } from '../export/builder.js';
-import * as op from '../export/ops.js';
-import { f32, type Tensor } from '../export/tensor.js';
+import type { GraphBuilder, Value } from '../onnx/builder.js';
+import * as op from '../onnx/ops.js';
+import { f32, type Tensor } from '../onnx/tensor.js';
 import { resizePatchKernel, resizePosTable } from './resize.js';
 import type { Architecture, SubnetConfig } from './spec.js';
 import type { Weights } from './weights.js';

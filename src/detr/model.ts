@@ -3,8 +3,8 @@
  * model runs every block in order on one GraphBuilder, and any block can be emitted alone as
  * a model whose inputs are exactly the values it reads.
  */
-import { GraphBuilder, type Value } from '../export/builder.js';
-import type { Model } from '../export/graph.js';
+import { GraphBuilder, type Value } from '../onnx/builder.js';
+import type { Model } from '../onnx/graph.js';
 import * as blocks from './blocks.js';
 import { keyOf } from './keys.js';
 import type { Supernet } from './supernet.js';

@@ -6,7 +6,7 @@
  * height), reported as COCO [x, y, w, h]. No NMS.
  */
 import { SncError, choices } from '../errors.js';
-import type { Detection } from './coco-eval.js';
+import type { Detection } from '../data/detection.js';
 
 export const DEFAULT_TOP_K = 100;
 

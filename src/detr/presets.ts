@@ -1,7 +1,7 @@
+import { SHAPE_CLASSES } from '../data/shapes.js';
 import type { SupernetSpec } from './spec.js';
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number], resize: 'square' as const };
-export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'hexagon', 'cross'];
 
 /** Small widths, for the demo detector trained on snc's synthetic shapes. */
 const shapesTiny: SupernetSpec = {

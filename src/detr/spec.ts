@@ -1,4 +1,7 @@
 import { SncError, choices } from '../errors.js';
+import type { Preprocess } from '../data/preprocess.js';
+
+export type { Preprocess };
 
 /** The architecture of a supernet family: everything fixed by its weights. */
 export interface Architecture {
@@ -52,13 +55,6 @@ const SHORT: Record<KnobName, string> = { resolution: 'res', patch: 'patch', win
 
 /** One subnet: a value for every knob. */
 export type SubnetConfig = Record<KnobName, number>;
-
-export interface Preprocess {
-  mean: [number, number, number];
-  std: [number, number, number];
-  /** Square resize without letterbox, as RF-DETR does. */
-  resize: 'square';
-}
 
 /** The content of supernet.json. */
 export interface SupernetSpec {

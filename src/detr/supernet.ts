@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SncError, choices } from '../errors.js';
-import { readSafetensors, serializeSafetensors } from '../export/safetensors.js';
+import { readSafetensors, serializeSafetensors } from '../onnx/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { PRESETS } from './presets.js';
 import { checkSpec, type SupernetSpec } from './spec.js';
@@ -46,7 +46,7 @@ export function loadSupernetDir(dir: string): Supernet {
 }
 
 /** Writes a supernet folder atomically, file by file. */
-export function saveSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../export/tensor.js').Tensor>): void {
+export function saveSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../onnx/tensor.js').Tensor>): void {
   writeFileAtomic(join(dir, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
   writeFileAtomic(join(dir, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
 }

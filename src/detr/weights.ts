@@ -4,7 +4,7 @@
  * docs/weights.md documents the same list.
  */
 import { SncError } from '../errors.js';
-import { f32, numel, type Tensor } from '../export/tensor.js';
+import { f32, numel, type Tensor } from '../onnx/tensor.js';
 import type { Architecture } from './spec.js';
 
 export type WeightShapes = Map<string, number[]>;

@@ -1,6 +1,6 @@
 import { SncError } from '../errors.js';
 import type { SubnetConfig } from '../detr/spec.js';
-import type { Graph } from '../export/graph.js';
+import type { Graph } from '../onnx/graph.js';
 import type { ModelInput } from './runtime.js';
 
 /** The inputs a model needs to run, with static shapes (symbolic dims are set to `dynamic`). */

@@ -8,7 +8,7 @@
  * calibration fitted on whole models measured without the profiler.
  */
 import { SncError } from '../errors.js';
-import { decodeModel } from '../export/onnx-reader.js';
+import { decodeModel } from '../onnx/reader.js';
 import type { Device } from './device.js';
 import { hostDifferences, hostInfo, type HostInfo } from './host.js';
 import { checkProfilable, openProfiledSession, profileModel, type KernelTiming, type ProfiledModel, type ProfiledSession, type TypedShape } from './kernel-profile.js';

@@ -6,11 +6,11 @@
  * BatchNormalization + Relu/Clip/SiLU, MatMul + Add, erf GELU, qkv Reshape/Transpose/Gather),
  * so that onnxruntime fuses them as it fuses exported models.
  */
-import { GraphBuilder, type Value } from '../export/builder.js';
-import { attr } from '../export/graph.js';
-import * as op from '../export/ops.js';
-import { encodeModel } from '../export/onnx-writer.js';
-import { f32, i64 } from '../export/tensor.js';
+import { GraphBuilder, type Value } from '../onnx/builder.js';
+import { attr } from '../onnx/graph.js';
+import * as op from '../onnx/ops.js';
+import { encodeModel } from '../onnx/writer.js';
+import { f32, i64 } from '../onnx/tensor.js';
 import { Rng } from '../detr/weights.js';
 import type { ModelInput } from './runtime.js';
 

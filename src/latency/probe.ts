@@ -1,6 +1,6 @@
-import { GraphBuilder } from '../export/builder.js';
-import * as op from '../export/ops.js';
-import { encodeModel } from '../export/onnx-writer.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import * as op from '../onnx/ops.js';
+import { encodeModel } from '../onnx/writer.js';
 import { OPSET } from '../detr/model.js';
 
 /**

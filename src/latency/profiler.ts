@@ -11,7 +11,7 @@ import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js'
 import type { Supernet } from '../detr/supernet.js';
 import { Rng } from '../detr/weights.js';
 import { keyOf } from '../detr/keys.js';
-import { encodeModel } from '../export/onnx-writer.js';
+import { encodeModel } from '../onnx/writer.js';
 import type { Device } from './device.js';
 import { hostInfo } from './host.js';
 import { checkLutUse, familyHash, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';

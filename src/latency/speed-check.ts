@@ -13,7 +13,7 @@
 import { configKey, enumerateConfigs } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
-import { exportSubnet } from '../export/export-subnet.js';
+import { exportSubnet } from '../detr/export-subnet.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin/snc.js');
 const tmp = mkdtempSync(join(tmpdir(), 'snc-cli-data-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { synthesize } from '../../src/data/synth.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin/snc.js');
 const tmp = mkdtempSync(join(tmpdir(), 'snc-cli-eval-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));

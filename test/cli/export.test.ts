@@ -4,12 +4,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeModel } from '../../src/export/onnx-reader.js';
-import { f32 } from '../../src/export/tensor.js';
+import { decodeModel } from '../../src/onnx/reader.js';
+import { f32 } from '../../src/onnx/tensor.js';
 import { saveSupernetDir } from '../../src/detr/supernet.js';
 import { seededWeights } from '../../src/detr/weights.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const snc = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/snc.js'), ...args], { encoding: 'utf8' });
 const fixture = join(root, 'test/fixtures/parity');
 

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportSubnetToFile } from '../../src/export/export-subnet.js';
+import { exportSubnetToFile } from '../../src/detr/export-subnet.js';
 import { loadSupernetDir } from '../../src/detr/supernet.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin/snc.js');
 const tmp = mkdtempSync(join(tmpdir(), 'snc-cli-measure-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { synthesize } from '../../src/data/synth.js';
 import { smallSupernet } from '../helpers/small-supernet.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin/snc.js');
 const tmp = mkdtempSync(join(tmpdir(), 'snc-cli-search-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import test from 'ava';
 import sharp from 'sharp';
 import { Preprocessor } from '../../src/data/preprocess.js';
-import type { Preprocess } from '../../src/detr/spec.js';
+import type { Preprocess } from '../../src/data/preprocess.js';
 
 const IMAGENET: Preprocess = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'square' };
 const f32 = (x: number) => Math.fround(x);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { extent, placeShape, unitArea } from '../../src/data/shapes.js';
-import { SHAPE_CLASSES } from '../../src/detr/presets.js';
+import { SHAPE_CLASSES } from '../../src/data/shapes.js';
 
 test('unit areas of the outlines', (t) => {
   t.is(unitArea('square'), 4);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { SncError } from '../../src/errors.js';
 import { SYNTH_CATEGORIES, imageFileName, synthesize } from '../../src/data/synth.js';
-import { SHAPE_CLASSES } from '../../src/detr/presets.js';
+import { SHAPE_CLASSES } from '../../src/data/shapes.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snc-synth-test-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));

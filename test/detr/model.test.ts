@@ -4,8 +4,8 @@ import { configKey, enumerateConfigs, type SubnetConfig } from '../../src/detr/s
 import { loadSupernet } from '../../src/detr/supernet.js';
 import { Rng, Weights, seededWeights } from '../../src/detr/weights.js';
 import { PRESETS } from '../../src/detr/presets.js';
-import { encodeModel } from '../../src/export/onnx-writer.js';
-import { decodeModel } from '../../src/export/onnx-reader.js';
+import { encodeModel } from '../../src/onnx/writer.js';
+import { decodeModel } from '../../src/onnx/reader.js';
 import { SncError } from '../../src/errors.js';
 import { runOnnx, testImage } from '../helpers/ort.js';
 

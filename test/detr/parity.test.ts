@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { buildSubnet } from '../../src/detr/model.js';
 import { configKey, type SubnetConfig } from '../../src/detr/spec.js';
 import { loadSupernetDir } from '../../src/detr/supernet.js';
-import { encodeModel } from '../../src/export/onnx-writer.js';
-import { readSafetensors } from '../../src/export/safetensors.js';
+import { encodeModel } from '../../src/onnx/writer.js';
+import { readSafetensors } from '../../src/onnx/safetensors.js';
 
 const BOX_TOL = 1e-4;
 const LOGIT_TOL = 1e-3;

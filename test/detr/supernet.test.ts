@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readCocoDataset } from '../../src/data/coco.js';
 import { Problems } from '../../src/data/problems.js';
 import { synthesize } from '../../src/data/synth.js';
-import { createSession, evaluateSession, openImages } from '../../src/detr/evaluate.js';
+import { createSession, evaluateSession, openImages } from '../../src/eval/evaluate.js';
 import { PRESETS } from '../../src/detr/presets.js';
 import { EMBEDDED_MODELS, embeddedDir, loadSupernet, presetDir } from '../../src/detr/supernet.js';
 import { familyHash } from '../../src/latency/lut.js';

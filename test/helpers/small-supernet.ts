@@ -4,7 +4,7 @@ import type { SupernetSpec } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 import { familyHash } from '../../src/latency/lut.js';
 
-const root = new URL('../../../', import.meta.url).pathname;
+const root = new URL('../../..', import.meta.url).pathname;
 
 /**
  * shapes-tiny's (seeded) weights with a small knob grid, so that a search over every subnet

@@ -12,7 +12,7 @@ import { buildOpLut, describeKernel, fitCalibration, kernelKey, OpPredictor, par
 import { opZoo } from '../../src/latency/op-zoo.js';
 import { openSession } from '../../src/latency/runtime.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'bin/snc.js');
 const foreignCnn = join(root, 'test/fixtures/foreign/cnn.onnx');
 const cpu = loadDevice('ort-cpu-1t');

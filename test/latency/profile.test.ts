@@ -16,7 +16,7 @@ import { calibrationConfigs, distinctBlocks, profile } from '../../src/latency/p
 import { measureInterleaved } from '../../src/latency/measure.js';
 import { configKey } from '../../src/detr/spec.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = join(root, 'test/fixtures/parity');
 const cli = join(root, 'bin/snc.js');
 const net = loadSupernetDir(fixture);

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CocoDataset } from '../data/coco.js';
 import { SncError } from '../errors.js';
 import { evaluateGroup, type GroupEvaluation, type GroupTask } from './multi-exit.js';
-import { loadSupernetDir } from './supernet.js';
+import { loadSupernetDir } from '../detr/supernet.js';
 
 export interface EvalWorkerInit {
   kind: 'snc-eval';

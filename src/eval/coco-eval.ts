@@ -20,26 +20,9 @@
  *   mean over the values > -1 (summed pairwise, as numpy does), -1 if there is none.
  */
 
-export type Box = [number, number, number, number];
+import type { Box, Detection, GroundTruth } from '../data/detection.js';
 
-export interface GroundTruth {
-  /** Annotation id (pycocotools counts a match to a ground truth with id 0 as no match; so does this). */
-  id: number;
-  imageId: number;
-  categoryId: number;
-  /** [x, y, w, h] in pixels. */
-  bbox: Box;
-  /** The annotation's `area` (segment area in COCO), used for the area ranges. */
-  area: number;
-  iscrowd: boolean;
-}
-
-export interface Detection {
-  categoryId: number;
-  /** [x, y, w, h] in pixels; the area ranges use w*h, as loadRes does. */
-  bbox: Box;
-  score: number;
-}
+export type { Box, Detection, GroundTruth };
 
 function linspace(start: number, stop: number, num: number): number[] {
   const step = (stop - start) / (num - 1);

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { GraphBuilder } from '../../src/export/builder.js';
-import { prune } from '../../src/export/graph.js';
-import { decodeModel } from '../../src/export/onnx-reader.js';
-import { encodeModel } from '../../src/export/onnx-writer.js';
-import * as op from '../../src/export/ops.js';
-import { f32 } from '../../src/export/tensor.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
+import { prune } from '../../src/onnx/graph.js';
+import { decodeModel } from '../../src/onnx/reader.js';
+import { encodeModel } from '../../src/onnx/writer.js';
+import * as op from '../../src/onnx/ops.js';
+import { f32 } from '../../src/onnx/tensor.js';
 import { SncError } from '../../src/errors.js';
 import { runOnnx } from '../helpers/ort.js';
 

@@ -15,7 +15,7 @@ import type { CocoDataset } from '../data/coco.js';
 import { imagePath } from '../data/coco.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { CocoMetrics } from './coco-eval.js';
-import { cacheDir, sha256 } from './supernet.js';
+import { cacheDir, sha256 } from '../detr/supernet.js';
 
 export const EVAL_CACHE_VERSION = 1;
 

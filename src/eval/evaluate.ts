@@ -14,11 +14,11 @@ import { Preprocessor } from '../data/preprocess.js';
 import type { Problem, Problems } from '../data/problems.js';
 import type { DetectionsByImage, ResultsWriter } from '../data/results.js';
 import { streamImages, type ImageStream, type PreparedImage } from '../data/stream.js';
-import { exportSubnet } from '../export/export-subnet.js';
+import { exportSubnet } from '../detr/export-subnet.js';
 import { CocoEvaluator, type CocoEvalResult } from './coco-eval.js';
-import { DEFAULT_TOP_K, mapClasses, postprocess, type ClassMap } from './postprocess.js';
-import type { Preprocess, SubnetConfig } from './spec.js';
-import type { Supernet } from './supernet.js';
+import { DEFAULT_TOP_K, mapClasses, postprocess, type ClassMap } from '../detr/postprocess.js';
+import type { Preprocess, SubnetConfig } from '../detr/spec.js';
+import type { Supernet } from '../detr/supernet.js';
 
 export interface EvalReport extends CocoEvalResult {
   /** Items left out: images (missing, undecodable), annotations, detections. */

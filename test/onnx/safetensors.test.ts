@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SncError } from '../../src/errors.js';
-import { parseSafetensors, serializeSafetensors, MAX_HEADER_BYTES } from '../../src/export/safetensors.js';
-import { f32, tensor } from '../../src/export/tensor.js';
+import { parseSafetensors, serializeSafetensors, MAX_HEADER_BYTES } from '../../src/onnx/safetensors.js';
+import { f32, tensor } from '../../src/onnx/tensor.js';
 
 function withHeader(header: unknown, dataBytes: number): Uint8Array {
   const json = Buffer.from(JSON.stringify(header));

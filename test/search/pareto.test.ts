@@ -1,6 +1,6 @@
 import test from 'ava';
-import { fitAccuracyPredictor } from '../../src/detr/accuracy-predictor.js';
-import { beats, bestUnderBudget, paretoFront } from '../../src/detr/pareto.js';
+import { fitAccuracyPredictor } from '../../src/search/accuracy-predictor.js';
+import { beats, bestUnderBudget, paretoFront } from '../../src/search/pareto.js';
 
 const P = (latency: number, accuracy: number) => ({ latency, accuracy });
 

@@ -6,13 +6,13 @@
  * weights); latency is predicted from each device's LUT. Evaluation is the whole cost, so:
  * - the unit of work is a *group* (resolution, patch, windows): one multi-exit run scores all its
  *   subnets, every decoder depth and query count, on one backbone run (multi-exit.ts);
- * - every evaluation is cached on disk (eval-cache.ts), so a repeated search runs none;
+ * - every evaluation is cached on disk (src/eval/cache.ts), so a repeated search runs none;
  * - in the default (pruned) mode every group is first scored on a small subset of the images;
  *   groups go to a full evaluation, most promising first, only while some subnet that has not
  *   been fully evaluated could still be on some device's front: its accuracy predicted from the
  *   subset (accuracy-predictor.ts) plus an error margin must not be beaten by a fully evaluated
  *   subnet that is at least as fast. The fronts are then computed from full evaluations only.
- * - evaluations run in parallel (eval-pool.ts), in rounds of at most `workers` groups chosen from
+ * - evaluations run in parallel (src/eval/pool.ts), in rounds of at most `workers` groups chosen from
  *   what is known when the round starts, so the sequence of evaluations, and their count, does
  *   not depend on timing.
  */
@@ -24,17 +24,17 @@ import { LatencyPredictor } from '../latency/predictor.js';
 import { checkAvailable } from '../latency/runtime.js';
 import { checkSpeed, type SpeedCheck, type SpeedCheckOptions } from '../latency/speed-check.js';
 import { fitAccuracyPredictor, type AccuracyPredictor } from './accuracy-predictor.js';
-import type { CocoMetrics } from './coco-eval.js';
-import { subnetCost } from './cost.js';
-import { EvalCache, datasetHash, imagesKey, type EvalKey } from './eval-cache.js';
-import { EvalPool, type GroupEvaluator } from './eval-pool.js';
-import { defaultThreads } from './evaluate.js';
-import type { GroupEvaluation, GroupTask, ImageDetections } from './multi-exit.js';
+import type { CocoMetrics } from '../eval/coco-eval.js';
+import { subnetCost } from '../detr/cost.js';
+import { EvalCache, datasetHash, imagesKey, type EvalKey } from '../eval/cache.js';
+import { EvalPool, type GroupEvaluator } from '../eval/pool.js';
+import { defaultThreads } from '../eval/evaluate.js';
+import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
-import { DEFAULT_TOP_K } from './postprocess.js';
-import { configKey, enumerateConfigs, type SubnetConfig } from './spec.js';
-import type { Supernet } from './supernet.js';
-import { sha256 } from './supernet.js';
+import { DEFAULT_TOP_K } from '../detr/postprocess.js';
+import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
+import type { Supernet } from '../detr/supernet.js';
+import { sha256 } from '../detr/supernet.js';
 
 export type SearchMetric = 'AP' | 'AP50';
 /** --metric values. */

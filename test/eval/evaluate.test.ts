@@ -6,7 +6,7 @@ import { readCocoDataset } from '../../src/data/coco.js';
 import { Problems } from '../../src/data/problems.js';
 import { ResultsWriter, readCocoResults } from '../../src/data/results.js';
 import { synthesize } from '../../src/data/synth.js';
-import { createSession, evaluateDetections, evaluateSession, openImages } from '../../src/detr/evaluate.js';
+import { createSession, evaluateDetections, evaluateSession, openImages } from '../../src/eval/evaluate.js';
 import { parseConfig } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 

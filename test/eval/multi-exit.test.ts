@@ -6,8 +6,8 @@ import { readCocoDataset } from '../../src/data/coco.js';
 import { Problems } from '../../src/data/problems.js';
 import { ResultsWriter, readCocoResults } from '../../src/data/results.js';
 import { synthesize } from '../../src/data/synth.js';
-import { createSession, evaluateSession } from '../../src/detr/evaluate.js';
-import { evaluateGroup, packDetections, subsetOf, unpackDetections } from '../../src/detr/multi-exit.js';
+import { createSession, evaluateSession } from '../../src/eval/evaluate.js';
+import { evaluateGroup, packDetections, subsetOf, unpackDetections } from '../../src/eval/multi-exit.js';
 import { configKey, parseConfig } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 

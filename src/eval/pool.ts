@@ -1,5 +1,5 @@
 /**
- * Group evaluations in parallel: a pool of worker threads (eval-worker.ts), each with its own
+ * Group evaluations in parallel: a pool of worker threads (worker.ts), each with its own
  * onnxruntime-node session and image decoding thread. Tasks queue and go to the first free
  * thread; threads start on the first task and end with close().
  */
@@ -7,10 +7,10 @@ import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { CocoDataset } from '../data/coco.js';
 import { SncError } from '../errors.js';
-import type { EvalWorkerInit, EvalWorkerReply, EvalWorkerRequest } from './eval-worker.js';
+import type { EvalWorkerInit, EvalWorkerReply, EvalWorkerRequest } from './worker.js';
 import type { GroupEvaluation, GroupTask } from './multi-exit.js';
-import { DEFAULT_TOP_K } from './postprocess.js';
-import type { Supernet } from './supernet.js';
+import { DEFAULT_TOP_K } from '../detr/postprocess.js';
+import type { Supernet } from '../detr/supernet.js';
 
 /** What runs group evaluations for a search (EvalPool, or a stand-in in tests and scripts). */
 export interface GroupEvaluator {
@@ -64,7 +64,7 @@ export class EvalPool implements GroupEvaluator {
   }
 
   private startSlot(): Slot {
-    const worker = new Worker(new URL('./eval-worker.js', import.meta.url), { workerData: this.init });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.init });
     const slot: Slot = { worker, busy: false };
     worker.on('message', (m: EvalWorkerReply) => {
       const p = this.pending.get(m.id);

@@ -12,7 +12,7 @@ import {
   type CocoMetrics,
   type Detection,
   type GroundTruth,
-} from '../../src/detr/coco-eval.js';
+} from '../../src/eval/coco-eval.js';
 import { parseCocoDataset } from '../../src/data/coco.js';
 import { parseCocoResults } from '../../src/data/results.js';
 import { Problems } from '../../src/data/problems.js';

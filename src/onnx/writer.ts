@@ -1,4 +1,4 @@
-import { onnx } from './onnx-proto.js';
+import { onnx } from './proto.js';
 import type { onnx as P } from 'onnx-proto';
 import type { Attribute, Graph, Model, ValueInfo } from './graph.js';
 import { ONNX_DTYPE, toBytes, type Tensor } from './tensor.js';

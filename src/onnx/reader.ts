@@ -1,4 +1,4 @@
-import { onnx } from './onnx-proto.js';
+import { onnx } from './proto.js';
 import type { onnx as P } from 'onnx-proto';
 import { SncError } from '../errors.js';
 import type { Attribute, Graph, Model, Node, ValueInfo } from './graph.js';

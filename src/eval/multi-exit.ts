@@ -13,13 +13,13 @@ import ort from 'onnxruntime-node';
 import type { CocoDataset } from '../data/coco.js';
 import { Problems } from '../data/problems.js';
 import type { PreparedImage } from '../data/stream.js';
-import { exportSubnet } from '../export/export-subnet.js';
+import { exportSubnet } from '../detr/export-subnet.js';
 import { CocoEvaluator, type CocoEvalResult, type CocoMetrics, type Detection } from './coco-eval.js';
 import { openImages } from './evaluate.js';
-import { exitName } from './model.js';
-import { DEFAULT_TOP_K, mapClasses, postprocess } from './postprocess.js';
-import { configKey, type Preprocess, type SubnetConfig } from './spec.js';
-import type { Supernet } from './supernet.js';
+import { exitName } from '../detr/model.js';
+import { DEFAULT_TOP_K, mapClasses, postprocess } from '../detr/postprocess.js';
+import { configKey, type Preprocess, type SubnetConfig } from '../detr/spec.js';
+import type { Supernet } from '../detr/supernet.js';
 
 /**
  * One image's detections at one depth, packed as rows of [x, y, w, h, score, categoryId]

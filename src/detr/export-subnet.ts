@@ -1,8 +1,8 @@
-import { buildSubnet, type BuildOptions } from '../detr/model.js';
-import { parseConfig, validateConfig, type SubnetConfig } from '../detr/spec.js';
-import type { Supernet } from '../detr/supernet.js';
+import { buildSubnet, type BuildOptions } from './model.js';
+import { parseConfig, validateConfig, type SubnetConfig } from './spec.js';
+import type { Supernet } from './supernet.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { encodeModel } from './onnx-writer.js';
+import { encodeModel } from '../onnx/writer.js';
 
 /** Builds a subnet and serialises it to ONNX bytes. */
 export function exportSubnet(net: Supernet, config: SubnetConfig | string, opts: BuildOptions = {}): Uint8Array {
