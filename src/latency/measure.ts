@@ -25,6 +25,8 @@ export interface MeasureOptions {
   seed?: number;
   /** Called after every timed round with the number of runs done and to do. */
   onRound?: (done: number, total: number) => void;
+  /** The clock runs are timed with, in ms (default performance.now); tests inject a fake one. */
+  clock?: () => number;
 }
 
 export const DEFAULT_MEASURE: MeasureOptions = { warmup: 5, warmupMs: 1000, runs: 30, maxSpread: 0.1, retries: 2 };
@@ -36,17 +38,17 @@ export interface Measurement extends Summary {
   samples: number[];
 }
 
-async function rounds(sessions: TimedSession[], runs: number, minSeconds: number, rng: Rng, onRun: () => void): Promise<number[][]> {
+async function rounds(sessions: TimedSession[], runs: number, minSeconds: number, rng: Rng, now: () => number, onRun: () => void): Promise<number[][]> {
   const samples = sessions.map(() => [] as number[]);
   const order = sessions.map((_, i) => i);
-  const until = performance.now() + minSeconds * 1000;
-  for (let r = 0; r < runs || performance.now() < until; r++) {
+  const until = now() + minSeconds * 1000;
+  for (let r = 0; r < runs || now() < until; r++) {
     // a fresh shuffled order every round, so drift and cache effects spread over all subjects
     rng.shuffle(order);
     for (const k of order) {
-      const t0 = performance.now();
+      const t0 = now();
       await sessions[k].run();
-      samples[k].push(performance.now() - t0);
+      samples[k].push(now() - t0);
     }
     onRun();
   }
@@ -54,14 +56,14 @@ async function rounds(sessions: TimedSession[], runs: number, minSeconds: number
 }
 
 /** Up to `runs` untimed runs of every session, in turn; a session stops once its runs took `capMs`. */
-async function warmUp(sessions: TimedSession[], runs: number, capMs: number): Promise<void> {
+async function warmUp(sessions: TimedSession[], runs: number, capMs: number, now: () => number): Promise<void> {
   const spent = sessions.map(() => 0);
   for (let w = 0; w < runs; w++)
     for (let k = 0; k < sessions.length; k++) {
       if (w > 0 && spent[k] >= capMs) continue;
-      const t0 = performance.now();
+      const t0 = now();
       await sessions[k].run();
-      spent[k] += performance.now() - t0;
+      spent[k] += now() - t0;
     }
 }
 
@@ -73,7 +75,8 @@ async function warmUp(sessions: TimedSession[], runs: number, capMs: number): Pr
  */
 export async function measureInterleaved(sessions: TimedSession[], opts: MeasureOptions = DEFAULT_MEASURE): Promise<Measurement[]> {
   const rng = new Rng(opts.seed ?? 1);
-  await warmUp(sessions, opts.warmup, opts.warmupMs ?? Infinity);
+  const now = opts.clock ?? (() => performance.now());
+  await warmUp(sessions, opts.warmup, opts.warmupMs ?? Infinity, now);
   let done = 0;
   const total = opts.runs * sessions.length;
   const tick = () => {
@@ -81,12 +84,12 @@ export async function measureInterleaved(sessions: TimedSession[], opts: Measure
     opts.onRound?.(Math.min(done, total), total);
   };
   const minSeconds = opts.minSeconds ?? 0;
-  const first = await rounds(sessions, opts.runs, minSeconds, rng, tick);
+  const first = await rounds(sessions, opts.runs, minSeconds, rng, now, tick);
   const result: Measurement[] = first.map((s) => ({ ...summarize(s), retries: 0, samples: s }));
   for (let attempt = 1; attempt <= opts.retries; attempt++) {
     const noisy = result.map((m, i) => (m.spread > opts.maxSpread ? i : -1)).filter((i) => i >= 0);
     if (!noisy.length) break;
-    const again = await rounds(noisy.map((i) => sessions[i]), opts.runs, minSeconds, rng, () => {});
+    const again = await rounds(noisy.map((i) => sessions[i]), opts.runs, minSeconds, rng, now, () => {});
     noisy.forEach((i, k) => {
       const m = summarize(again[k]);
       if (m.spread < result[i].spread) result[i] = { ...m, retries: attempt, samples: again[k] };

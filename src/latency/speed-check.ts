@@ -10,13 +10,13 @@
  * (`snc search --speed-check`); it is also how a LUT carries over to another host of the same
  * kind without profiling it again.
  */
-import { configKey, enumerateConfigs } from '../detr/spec.js';
+import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { exportSubnet } from '../detr/export-subnet.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
-import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
+import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions, type Measurement } from './measure.js';
 import { subnetInputs } from './model-inputs.js';
 import { LatencyPredictor } from './predictor.js';
 import { openSession, type TimedSession } from './runtime.js';
@@ -40,7 +40,26 @@ export interface SpeedCheckOptions {
   measure?: Partial<MeasureOptions>;
   /** Called after every timed round. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Times the reference subnets (default timeSubnets: export, open sessions on the device, time
+   * them interleaved). Tests inject a machine of known speed here.
+   */
+  time?: SubnetTimer;
 }
+
+/** Times subnets on a device: one Measurement per config, in order. */
+export type SubnetTimer = (net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions) => Promise<Measurement[]>;
+
+/** Exports each config, opens a session of it on `device` and times them interleaved. */
+export const timeSubnets: SubnetTimer = async (net, device, configs, measure) => {
+  const sessions: TimedSession[] = [];
+  try {
+    for (const c of configs) sessions.push(await openSession(device, exportSubnet(net, c), subnetInputs(c)));
+    return await measureInterleaved(sessions, measure);
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+};
 
 export interface SpeedReference {
   key: string;
@@ -95,27 +114,22 @@ export async function checkSpeed(net: Supernet, device: Device, lut: Lut, opts: 
     aroundMs: opts.aroundMs,
     exclude: new Set(configs.map((c, i) => (excluded.has(configKey(c)) ? i : -1)).filter((i) => i >= 0)),
   });
-  const sessions: TimedSession[] = [];
-  try {
-    for (const i of refs) sessions.push(await openSession(device, exportSubnet(net, configs[i]), subnetInputs(configs[i])));
-    const ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, minSeconds: SPEED_CHECK_MIN_SECONDS, ...opts.measure, onRound: opts.onProgress });
-    const references = refs.map((i, k) => ({
-      key: configKey(configs[i]),
-      predictedMs: predicted[i],
-      measuredMs: ms[k].median,
-      spread: ms[k].spread,
-      ratio: ms[k].median / predicted[i],
-    }));
-    const ratios = references.map((r) => r.ratio);
-    return {
-      device: device.name,
-      factor: speedFactor(references.map((r) => r.predictedMs), references.map((r) => r.measuredMs)),
-      ratioRange: [Math.min(...ratios), Math.max(...ratios)],
-      references,
-      at: new Date().toISOString(),
-      seconds: (performance.now() - t0) / 1000,
-    };
-  } finally {
-    await Promise.all(sessions.map((s) => s.release()));
-  }
+  const time = opts.time ?? timeSubnets;
+  const ms = await time(net, device, refs.map((i) => configs[i]), { ...DEFAULT_MEASURE, minSeconds: SPEED_CHECK_MIN_SECONDS, ...opts.measure, onRound: opts.onProgress });
+  const references = refs.map((i, k) => ({
+    key: configKey(configs[i]),
+    predictedMs: predicted[i],
+    measuredMs: ms[k].median,
+    spread: ms[k].spread,
+    ratio: ms[k].median / predicted[i],
+  }));
+  const ratios = references.map((r) => r.ratio);
+  return {
+    device: device.name,
+    factor: speedFactor(references.map((r) => r.predictedMs), references.map((r) => r.measuredMs)),
+    ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+    references,
+    at: new Date().toISOString(),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

@@ -82,7 +82,7 @@ export interface SearchOptions {
    * (speed-check.ts). Devices this machine cannot run keep their LUT's speed (see
    * DeviceResult.speedCheckSkipped). Not cached: it measures the machine as it is now.
    */
-  speedCheck?: boolean | Pick<SpeedCheckOptions, 'references' | 'measure'>;
+  speedCheck?: boolean | Pick<SpeedCheckOptions, 'references' | 'measure' | 'time'>;
   onProgress?: (p: SearchProgress) => void;
 }
 

@@ -120,42 +120,53 @@ test('calibration subnets span the grid, or only its cheaper share with a span u
   t.throws(() => calibrationConfigs(net, p, 4, 1, 0), { message: /calibration span 0 is not in \(0, 1\]/ });
 });
 
+/** A fake clock and sessions whose runs advance it by a fixed time: timing logic without the machine's speed. */
+function fakeMachine() {
+  let t = 0;
+  const clock = () => t;
+  const runs: number[] = [];
+  const session = (ms: number) => {
+    const k = runs.push(0) - 1;
+    return {
+      run: async () => {
+        runs[k]++;
+        t += ms;
+      },
+      release: async () => {},
+    };
+  };
+  return { clock, runs, session };
+}
+
 test('warm-up stops early for a slow subject but always runs it once', async (t) => {
-  const runs = [0, 0];
-  const session = (k: number, ms: number) => ({
-    run: async () => {
-      runs[k]++;
-      const end = performance.now() + ms;
-      while (performance.now() < end);
-    },
-    release: async () => {},
-  });
-  // a 30 ms subject under a 50 ms cap: its second warm-up run crosses the cap (the first may be
-  // up to 20 ms late on a loaded machine and still not cross it)
-  await measureInterleaved([session(0, 0), session(1, 30)] as never, { warmup: 5, warmupMs: 50, runs: 2, maxSpread: Infinity, retries: 0 });
-  t.is(runs[0], 5 + 2);
-  t.is(runs[1], 2 + 2);
-  runs.fill(0);
-  await measureInterleaved([session(0, 0), session(1, 30)] as never, { warmup: 5, warmupMs: 1, runs: 2, maxSpread: Infinity, retries: 0 });
-  t.is(runs[1], 1 + 2);
+  // a 30 ms subject under a 50 ms cap: warm after its second run (60 ms); the 0 ms one runs all 5
+  const m = fakeMachine();
+  await measureInterleaved([m.session(0), m.session(30)] as never, { warmup: 5, warmupMs: 50, runs: 2, maxSpread: Infinity, retries: 0, clock: m.clock });
+  t.deepEqual(m.runs, [5 + 2, 2 + 2]);
+  const m1 = fakeMachine();
+  await measureInterleaved([m1.session(0), m1.session(30)] as never, { warmup: 5, warmupMs: 1, runs: 2, maxSpread: Infinity, retries: 0, clock: m1.clock });
+  t.deepEqual(m1.runs, [5 + 2, 1 + 2]);
+  // a cap exactly reached counts as warm
+  const m2 = fakeMachine();
+  await measureInterleaved([m2.session(25)] as never, { warmup: 5, warmupMs: 50, runs: 1, maxSpread: Infinity, retries: 0, clock: m2.clock });
+  t.deepEqual(m2.runs, [2 + 1]);
 });
 
 test('timing goes on past the runs asked for until it has taken minSeconds', async (t) => {
-  const session = (ms: number) => ({
-    run: async () => {
-      const end = performance.now() + ms;
-      while (performance.now() < end);
-    },
-    release: async () => {},
-  });
   const opts = { warmup: 0, runs: 3, maxSpread: Infinity, retries: 0 };
-  const quick = await measureInterleaved([session(5)] as never, opts);
-  t.is(quick[0].n, 3);
-  const long = await measureInterleaved([session(5), session(5)] as never, { ...opts, minSeconds: 0.2 });
-  t.is(long[0].n, long[1].n);
-  t.true(long[0].n > 3, `${long[0].n} runs`);
-  // the timed runs took at least the 200 ms, and a round starts only while they have not
-  const timed = (k: number) => long[0].samples.slice(0, k).reduce((a, b) => a + b, 0) + long[1].samples.slice(0, k).reduce((a, b) => a + b, 0);
-  t.true(timed(long[0].n) >= 195, `${timed(long[0].n)} ms timed`);
-  t.true(timed(long[0].n - 1) < 200, `${timed(long[0].n - 1)} ms timed before the last round`);
+  const quick = fakeMachine();
+  const q = await measureInterleaved([quick.session(5)] as never, { ...opts, clock: quick.clock });
+  t.is(q[0].n, 3);
+  t.deepEqual(q[0].samples, [5, 5, 5]);
+  // two 5 ms subjects: a round takes 10 ms, so 200 ms take 20 rounds; a 21st never starts
+  const long = fakeMachine();
+  const l = await measureInterleaved([long.session(5), long.session(5)] as never, { ...opts, minSeconds: 0.2, clock: long.clock });
+  t.deepEqual(l.map((x) => x.n), [20, 20]);
+  t.deepEqual(long.runs, [20, 20]);
+  // a round that crosses the window is finished, and none starts after it: 7 ms rounds, 29 of them (203 ms)
+  const odd = fakeMachine();
+  const o = await measureInterleaved([odd.session(3), odd.session(4)] as never, { ...opts, minSeconds: 0.2, clock: odd.clock });
+  t.deepEqual(o.map((x) => x.n), [29, 29]);
+  t.is(o[0].median, 3);
+  t.is(o[1].median, 4);
 });

@@ -19,6 +19,7 @@ import { loadSupernet, loadSupernetDir } from '../../src/detr/supernet.js';
 import { readLut } from '../../src/latency/lut.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
 import { StreamRng } from '../../src/util/rng.js';
+import { fakeTimer } from '../helpers/fake-timer.js';
 import { scaledLut } from '../helpers/scaled-lut.js';
 import { smallSupernet } from '../helpers/small-supernet.js';
 
@@ -180,10 +181,11 @@ test('speed check: the budget applies at the speed measured after the evaluation
   t.is(plain.devices[0].chosen, null, 'the x10 LUT predicts every subnet over 20 ms');
   t.is(plain.devices[0].speedCheck, null);
   const phases = new Set<string>();
-  const r = await search({ ...opts, evaluator: tableEvaluator(apTable(3)), speedCheck: { references: 2, measure: { runs: 5, warmup: 1, minSeconds: 0 } }, onProgress: (p) => phases.add(`${p.phase} ${p.device ?? ''}`) });
+  const r = await search({ ...opts, evaluator: tableEvaluator(apTable(3)), speedCheck: { references: 2, time: fakeTimer(lut, 1) }, onProgress: (p) => phases.add(`${p.phase} ${p.device ?? ''}`) });
   const d = r.devices[0];
   t.is(d.speedCheck!.references.length, 2);
-  t.true(d.speedCheck!.factor < 0.5, `factor ${d.speedCheck!.factor}`);
+  // the injected machine runs at the unscaled LUT's speed: a factor of exactly 1/10
+  t.true(Math.abs(d.speedCheck!.factor - 0.1) < 1e-9, `factor ${d.speedCheck!.factor}`);
   t.deepEqual(d.front, plain.devices[0].front, 'a speed factor does not change the front');
   const within = d.front.filter((f) => f.predictedMs * d.speedCheck!.factor <= 20);
   t.true(within.length >= 1);
