@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const net = loadSupernet(supernetRef!);
-  const config = validateConfig(net.spec.knobs, str('config') !== undefined ? parseConfig(str('config')!, net.spec.default) : net.spec.default);
+  const config = validateConfig(net.spec.knobs, str('config') !== undefined ? parseConfig(str('config')!, net.spec.default) : net.spec.default, net.spec.architecture);
   const threads = intOption('eval', values.threads, 'threads', 1) ?? defaultThreads();
   const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
   const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;

@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out = requireString('export', values.out, 'out', 'the ONNX file to write');
   const net = loadSupernet(requireString('export', values.supernet, 'supernet', 'a supernet folder or a preset name'));
-  const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default);
+  const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default, net.spec.architecture);
   const t0 = performance.now();
   const bytes = exportSubnetToFile(net, config, out, { exits: values.exits === true });
   const ms = performance.now() - t0;

@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const net = loadSupernet(requireString('info', values.supernet, 'supernet', 'a supernet folder or a preset name'));
-  const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default);
+  const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default, net.spec.architecture);
   const cost = subnetCost(net.spec.architecture, config);
   const stored = [...weightShapes(net.spec.architecture).values()].reduce((s, d) => s + d.reduce((p, x) => p * x, 1), 0);
   const result = {
@@ -25,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
     weightsSha256: net.weights.hash,
     storedParams: stored,
     knobs: net.spec.knobs,
-    validSubnets: enumerateConfigs(net.spec.knobs).length,
+    validSubnets: enumerateConfigs(net.spec.knobs, net.spec.architecture).length,
     config: configKey(config),
     params: cost.params,
     flops: cost.flops,

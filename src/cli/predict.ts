@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const device = typeof values.device === 'string' ? loadDevice(values.device) : undefined;
   checkLutUse(lut, lutPath, { spec: net.spec, device, allowOtherDevice: values['allow-other-device'] === true });
   const predictor = new LatencyPredictor(lut, net.spec.architecture);
-  const configs = values.all ? enumerateConfigs(net.spec.knobs) : [validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default)];
+  const configs = values.all ? enumerateConfigs(net.spec.knobs, net.spec.architecture) : [validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default, net.spec.architecture)];
   const rows = configs.map((c) => ({ config: configKey(c), predictedMs: predictor.predict(c) }));
   if (values.json) process.stdout.write(JSON.stringify({ device: lut.device.name, lut: lutPath, calibrated: !!lut.calibration, predictions: rows }) + '\n');
   else for (const r of rows) process.stdout.write(`${r.config}  ${r.predictedMs.toFixed(2)} ms  (${lut.device.name})\n`);

@@ -32,6 +32,11 @@ export function geometry(c: SubnetConfig): Geometry {
   return { res: c.resolution, patch: c.patch, grid, windows: c.windows, tokens: grid * grid, queries: c.queries, layers: c.layers };
 }
 
+/** Length of the backbone's token sequence: the patch tokens, and one CLS token per window when the family has them. */
+export function sequenceLength(a: Architecture, geo: Geometry): number {
+  return geo.tokens + (a.backbone.clsToken ? geo.windows * geo.windows : 0);
+}
+
 function scaleRows(t: Tensor, rows: [number, number], s: number | Float32Array): Tensor {
   const dims = t.dims;
   const cols = dims.length === 2 ? dims[1] : 1;
@@ -72,7 +77,12 @@ function windowPermutation(grid: number, windows: number): Int32Array {
   return perm;
 }
 
-/** image [B,3,R,R] -> tokens [B,N,C] in window-major order, position table added. */
+/**
+ * image [B,3,R,R] -> tokens [B,N,C] in window-major order, position table added. With CLS
+ * tokens: [B, nw²·(1+n), C], each window's n patch tokens after its CLS token (cls_token plus
+ * its position entry, a constant), so windowed attention is still a plain reshape and global
+ * attention sees every window's CLS token.
+ */
 export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, image: Value): Value {
   const { width: C, inChannels, storedPatch, posGrid } = a.backbone;
   const B = image.shape[0];
@@ -91,17 +101,32 @@ export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Ge
     const gs = G / nw;
     tokens = op.reshape(g, op.transpose(g, op.reshape(g, conv, [B, C, nw, gs, nw, gs]), [0, 2, 4, 3, 5, 1]), [B, N, C]);
   }
+  const cls = a.backbone.clsToken === true;
+  const stored = w.get('backbone.pos_embed').data as Float32Array;
   const posName = `backbone.pos_embed@grid${G}w${nw}`;
   let pos: Value;
   if (g.hasInitializer(posName)) pos = g.initializer(posName, w.get('backbone.pos_embed'));
   else {
-    const table = resizePosTable(w.get('backbone.pos_embed').data as Float32Array, C, posGrid, G);
+    const table = resizePosTable(cls ? stored.subarray(C) : stored, C, posGrid, G, a.backbone.posResize ?? 'bicubic');
     const perm = windowPermutation(G, nw);
     const permuted = new Float32Array(N * C);
     for (let i = 0; i < N; i++) permuted.set(table.subarray(perm[i] * C, perm[i] * C + C), i * C);
     pos = g.initializer(posName, f32([1, N, C], permuted));
   }
-  return op.add(g, tokens, pos);
+  const x = op.add(g, tokens, pos);
+  if (!cls) return x;
+  const nwin = B * nw * nw;
+  const clsName = `backbone.cls_token@b${nwin}`;
+  let clsConst: Value;
+  if (g.hasInitializer(clsName)) clsConst = g.initializer(clsName, w.get('backbone.cls_token'));
+  else {
+    const tok = w.get('backbone.cls_token').data as Float32Array;
+    const data = new Float32Array(nwin * C);
+    for (let k = 0; k < nwin; k++) for (let c = 0; c < C; c++) data[k * C + c] = tok[c] + stored[c];
+    clsConst = g.initializer(clsName, f32([nwin, 1, C], data));
+  }
+  const joined = op.concat(g, [clsConst, op.reshape(g, x, [nwin, N / (nw * nw), C])], 1);
+  return op.reshape(g, joined, [B, nwin * (1 + N / (nw * nw)), C]);
 }
 
 /** Multi-head attention core: q [B,n,H*Dh] (already scaled), k, v -> [B,n,H*Dh]. */
@@ -142,16 +167,65 @@ export function vitBlock(g: GraphBuilder, a: Architecture, w: Weights, geo: Geom
   return op.add(g, x, h);
 }
 
+/** Window-major [B,N,W] -> row-major spatial order [B,N,W]. */
+function toRowMajor(g: GraphBuilder, x: Value, geo: Geometry): Value {
+  const { windows: nw, grid: G } = geo;
+  if (nw === 1) return x;
+  const [B, N, W] = x.shape;
+  const gs = G / nw;
+  return op.reshape(g, op.transpose(g, op.reshape(g, x, [B, nw, nw, gs, gs, W]), [0, 1, 3, 2, 4, 5]), [B, N, W]);
+}
+
+/** Drops the CLS tokens of a backbone sequence: [B, nw²·(1+n), C] -> [B, N, C] (window-major). */
+function dropCls(g: GraphBuilder, x: Value, geo: Geometry): Value {
+  const [B, T, C] = x.shape;
+  const nwin = geo.windows * geo.windows;
+  const cut = op.slice(g, op.reshape(g, x, [B * nwin, T / nwin, C]), 1, 1, T / nwin);
+  return op.reshape(g, cut, [B, geo.tokens, C]);
+}
+
+const silu = (g: GraphBuilder, x: Value) => op.mul(g, x, op.sigmoid(g, x));
+
+/** A conv without bias, LayerNorm over channels, SiLU, on row-major [B,N,Cin] -> [B,N,Cout]; 1x1 convs run as MatMul. */
+function convNormAct(g: GraphBuilder, w: Weights, name: string, x: Value, geo: Geometry, eps: number): Value {
+  const kernel = w.get(`${name}.conv.weight`);
+  const [cout, cin, k] = kernel.dims;
+  let y: Value;
+  if (k === 1) y = op.linear(g, x, f32([cout, cin], kernel.data as Float32Array), undefined, `${name}.conv`);
+  else {
+    const [B, N] = x.shape;
+    const G = geo.grid;
+    const nchw = op.reshape(g, op.transpose(g, x, [0, 2, 1]), [B, cin, G, G]);
+    const conv = g.op('Conv', [nchw, g.initializer(`${name}.conv.weight`, kernel)], [B, cout, G, G], {
+      kernel_shape: [k, k],
+      pads: [k >> 1, k >> 1, k >> 1, k >> 1],
+    });
+    y = op.transpose(g, op.reshape(g, conv, [B, cout, N]), [0, 2, 1]);
+  }
+  return silu(g, op.layerNorm(g, y, w.get(`${name}.norm.weight`), w.get(`${name}.norm.bias`), eps, `${name}.norm`));
+}
+
+/** RF-DETR's C2f projector on row-major [B,N,T·C] -> [B,N,D] (architecture.md, step 5). */
+function c2f(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, x: Value, bottlenecks: number, eps: number): Value {
+  const c = a.decoder.width / 2;
+  const y = op.split(g, convNormAct(g, w, 'projector.cv1', x, geo, eps), -1, [c, c]);
+  for (let j = 0; j < bottlenecks; j++) {
+    const h = convNormAct(g, w, `projector.m.${j}.cv1`, y[y.length - 1], geo, eps);
+    y.push(convNormAct(g, w, `projector.m.${j}.cv2`, h, geo, eps));
+  }
+  const out = convNormAct(g, w, 'projector.cv2', op.concat(g, y, -1), geo, eps);
+  return op.layerNorm(g, out, w.get('projector.norm.weight'), w.get('projector.norm.bias'), eps, 'projector.norm');
+}
+
 /** Tapped tokens [B,N,C] x T -> memory [B,N,D] in row-major spatial order. */
 export function projector(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, taps: Value[]): Value {
-  const normed = taps.map((t) => op.layerNorm(g, t, w.get('backbone.norm.weight'), w.get('backbone.norm.bias'), a.backbone.eps, 'backbone.norm'));
+  const patches = a.backbone.clsToken ? taps.map((t) => dropCls(g, t, geo)) : taps;
+  const normed = patches.map((t) => op.layerNorm(g, t, w.get('backbone.norm.weight'), w.get('backbone.norm.bias'), a.backbone.eps, 'backbone.norm'));
+  const p = a.projector;
+  if (p?.type === 'c2f') return c2f(g, a, w, geo, toRowMajor(g, op.concat(g, normed, -1), geo), p.bottlenecks, p.eps);
   let m = op.linear(g, op.concat(g, normed, -1), w.get('projector.linear.weight'), w.get('projector.linear.bias'), 'projector.linear');
   m = op.layerNorm(g, m, w.get('projector.norm.weight'), w.get('projector.norm.bias'), a.decoder.eps, 'projector.norm');
-  const { windows: nw, grid: G } = geo;
-  if (nw === 1) return m;
-  const [B, N, D] = m.shape;
-  const gs = G / nw;
-  return op.reshape(g, op.transpose(g, op.reshape(g, m, [B, nw, nw, gs, gs, D]), [0, 1, 3, 2, 4, 5]), [B, N, D]);
+  return toRowMajor(g, m, geo);
 }
 
 function mlp(g: GraphBuilder, w: Weights, name: string, x: Value, layers: number): Value {
@@ -177,25 +251,90 @@ function anchorLogits(grid: number, size: number): Tensor {
 }
 
 /**
+ * The anchor boxes themselves, for box reparametrisation: centres and sizes [1,N,2] each, and
+ * which are valid (every coordinate strictly inside (0.01, 0.99), compared in float32 as
+ * RF-DETR does). Invalid anchors are all zero.
+ */
+function anchorBoxes(grid: number, size: number): { xy: Tensor; wh: Tensor; valid: Uint8Array } {
+  const N = grid * grid;
+  const xy = new Float32Array(N * 2);
+  const wh = new Float32Array(N * 2);
+  const valid = new Uint8Array(N);
+  const lo = Math.fround(0.01);
+  const hi = Math.fround(0.99);
+  const s = Math.fround(size);
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      const i = y * grid + x;
+      const box = [Math.fround((x + 0.5) / grid), Math.fround((y + 0.5) / grid), s, s];
+      if (!box.every((v) => v > lo && v < hi)) continue;
+      valid[i] = 1;
+      xy.set(box.slice(0, 2), i * 2);
+      wh.set(box.slice(2), i * 2);
+    }
+  return { xy: f32([1, N, 2], xy), wh: f32([1, N, 2], wh), valid };
+}
+
+const exp = (g: GraphBuilder, x: Value) => g.op('Exp', [x], x.shape);
+
+/**
+ * A box delta applied to boxes (both [..,4], cx cy w h): sigmoid(delta + logit(box)), or with
+ * box reparametrisation xy = dxy * wh + xy, wh = exp(dwh) * wh.
+ */
+function applyDelta(g: GraphBuilder, a: Architecture, delta: Value, box: Value): Value {
+  if (a.boxEncoding !== 'reparam') return op.sigmoid(g, op.add(g, delta, op.inverseSigmoid(g, box)));
+  const [dxy, dwh] = op.split(g, delta, -1, [2, 2]);
+  const [xy, wh] = op.split(g, box, -1, [2, 2]);
+  return op.concat(g, [op.add(g, op.mul(g, dxy, wh), xy), op.mul(g, exp(g, dwh), wh)], -1);
+}
+
+/**
  * Two-stage query selection: every token proposes a box and class logits; the top-Q by best
- * class logit become the reference boxes. memory [B,N,D] -> ref [B,Q,4], logits [B,Q,K].
+ * class logit become the reference boxes. memory [B,N,D] -> proposals `boxes` [B,Q,4] and their
+ * `logits` [B,Q,K] (the depth-0 output), and `ref` [B,Q,4], where the decoder starts: the
+ * proposals, or with refpointEmbed the learned per-query boxes composed onto them. With
+ * refpointEmbed Q may exceed the N tokens (RF-DETR): the top min(Q, N) are selected (and are
+ * the depth-0 output), and queries N.. start from their learned boxes alone.
  * Batch 1: the selected indices gather along the token axis.
  */
-export function twoStage(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, memory: Value): { ref: Value; logits: Value } {
+export function twoStage(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, memory: Value): { ref: Value; logits: Value; boxes: Value } {
   const [B, N] = memory.shape;
   const K = a.numClasses;
   const Q = geo.queries;
-  let enc = op.linear(g, memory, w.get('two_stage.enc_output.weight'), w.get('two_stage.enc_output.bias'), 'two_stage.enc_output');
+  const reparam = a.boxEncoding === 'reparam';
+  const anchors = reparam ? anchorBoxes(geo.grid, a.anchorSize) : undefined;
+  let src = memory;
+  if (anchors && anchors.valid.some((v) => !v)) {
+    // tokens whose anchor falls outside (0.01, 0.99) propose from zeroed memory (RF-DETR)
+    src = op.mul(g, memory, g.initializer(`two_stage.valid@grid${geo.grid}`, f32([1, N, 1], Float32Array.from(anchors.valid))));
+  }
+  let enc = op.linear(g, src, w.get('two_stage.enc_output.weight'), w.get('two_stage.enc_output.bias'), 'two_stage.enc_output');
   enc = op.layerNorm(g, enc, w.get('two_stage.enc_output_norm.weight'), w.get('two_stage.enc_output_norm.bias'), a.decoder.eps, 'two_stage.enc_output_norm');
   const logits = op.linear(g, enc, w.get('two_stage.class_head.weight'), w.get('two_stage.class_head.bias'), 'two_stage.class_head');
   const delta = mlp(g, w, 'two_stage.bbox_head', enc, 3);
-  const boxes = op.sigmoid(g, op.add(g, delta, g.initializer(`two_stage.anchors@grid${geo.grid}`, anchorLogits(geo.grid, a.anchorSize))));
+  let boxes: Value;
+  if (anchors) {
+    const [dxy, dwh] = op.split(g, delta, -1, [2, 2]);
+    const xy = g.initializer(`two_stage.anchor_xy@grid${geo.grid}`, anchors.xy);
+    const wh = g.initializer(`two_stage.anchor_wh@grid${geo.grid}`, anchors.wh);
+    boxes = op.concat(g, [op.add(g, op.mul(g, dxy, wh), xy), op.mul(g, exp(g, dwh), wh)], -1);
+  } else boxes = op.sigmoid(g, op.add(g, delta, g.initializer(`two_stage.anchors@grid${geo.grid}`, anchorLogits(geo.grid, a.anchorSize))));
+  const S = Math.min(Q, N);
   const score = g.op('ReduceMax', [logits], [B, N], { axes: [-1], keepdims: 0 });
-  const [, idx] = g.opMulti('TopK', [score, g.ints([Q])], [[B, Q], [B, Q]], { axis: -1, largest: 1, sorted: 1 }, { dtype: ['float32', 'int64'] });
-  const flat = op.reshape(g, idx, [Q]);
-  const ref = g.op('Gather', [boxes, flat], [B, Q, 4], { axis: 1 });
-  const sel = g.op('Gather', [logits, flat], [B, Q, K], { axis: 1 });
-  return { ref, logits: sel };
+  const [, idx] = g.opMulti('TopK', [score, g.ints([S])], [[B, S], [B, S]], { axis: -1, largest: 1, sorted: 1 }, { dtype: ['float32', 'int64'] });
+  const flat = op.reshape(g, idx, [S]);
+  const proposals = g.op('Gather', [boxes, flat], [B, S, 4], { axis: 1 });
+  const sel = g.op('Gather', [logits, flat], [B, S, K], { axis: 1 });
+  if (!a.decoder.refpointEmbed) return { ref: proposals, logits: sel, boxes: proposals };
+  const all = w.get('refpoint_embed.weight').data as Float32Array;
+  const learned = g.initializer(`refpoint_embed.weight@q${S}`, f32([1, S, 4], all.slice(0, S * 4)));
+  let ref = applyDelta(g, a, learned, proposals);
+  if (Q > S) {
+    // the learned boxes alone (in sigmoid encoding they are logits)
+    const rest = Float32Array.from(all.slice(S * 4, Q * 4), (v) => (a.boxEncoding === 'reparam' ? v : 1 / (1 + Math.exp(-v))));
+    ref = op.concat(g, [ref, g.initializer(`refpoint_embed.boxes@${S}-${Q}`, f32([B, Q - S, 4], rest))], 1);
+  }
+  return { ref, logits: sel, boxes: proposals };
 }
 
 /** The content queries of layer 0: the first Q learned query embeddings, [1,Q,D]. */
@@ -206,24 +345,52 @@ export function queryContent(g: GraphBuilder, a: Architecture, w: Weights, geo: 
 }
 
 /**
- * Decoder layer l: self-attention, deformable cross-attention (GridSample), feed-forward,
- * then box refinement with the shared box head. tgt [B,Q,D], ref [B,Q,4], memory [B,N,D].
+ * Sine embedding of boxes [B,Q,4] (cx, cy, w, h) -> [B,Q,2D]: per coordinate, in the order
+ * y, x, w, h, D/2 channels sin(2π v / T_j), cos(2π v / T_j) interleaved, T_j = 10000^(2⌊j/2⌋/(D/2)).
+ * One MatMul with a constant [4, 2D] (one nonzero per column) and one Sin, cos(t) = sin(t + π/2).
  */
-export function decoderLayer(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, l: number, tgt: Value, ref: Value, memory: Value): { tgt: Value; ref: Value } {
+function sineEmbedding(g: GraphBuilder, D: number, box: Value): Value {
+  const half = D / 2;
+  const order = [1, 0, 2, 3]; // y, x, w, h
+  const m = new Float32Array(4 * 2 * D);
+  const phase = new Float32Array(2 * D);
+  for (let blk = 0; blk < 4; blk++)
+    for (let j = 0; j < half; j++) {
+      const col = blk * half + j;
+      m[order[blk] * 2 * D + col] = (2 * Math.PI) / Math.pow(10000, (2 * Math.floor(j / 2)) / half);
+      phase[col] = j % 2 ? Math.PI / 2 : 0;
+    }
+  const args = op.matmul(g, box, g.initializer(`decoder.sine_embed@D${D}`, f32([4, 2 * D], m)));
+  return g.op('Sin', [op.add(g, args, g.initializer(`decoder.sine_phase@D${D}`, f32([2 * D], phase)))], args.shape);
+}
+
+/** The query position of reference boxes [B,Q,4] -> [B,Q,D] (the shared ref_point_head). */
+export function queryPosition(g: GraphBuilder, a: Architecture, w: Weights, ref: Value): Value {
+  const input = a.decoder.queryPos === 'sine' ? sineEmbedding(g, a.decoder.width, ref) : ref;
+  return mlp(g, w, 'decoder.ref_point_head', input, 2);
+}
+
+/**
+ * Decoder layer l: self-attention, deformable cross-attention (GridSample), feed-forward,
+ * then (refPoints 'refine') box refinement with the shared box head. tgt [B,Q,D], ref [B,Q,4],
+ * memory [B,N,D]. `pos`, the query position, is computed from ref unless given (refPoints 'fixed').
+ */
+export function decoderLayer(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, l: number, tgt: Value, ref: Value, memory: Value, given?: Value): { tgt: Value; ref: Value } {
   const { width: D, heads: H, points: P, eps } = a.decoder;
+  const saHeads = a.decoder.selfAttnHeads ?? H;
   const pre = `decoder.layers.${l}`;
   const [B, Q] = tgt.shape;
   const dh = D / H;
-  const pos = mlp(g, w, 'decoder.ref_point_head', ref, 2);
+  const pos = given ?? queryPosition(g, a, w, ref);
 
   // self-attention: q = k = tgt + pos, v = tgt
   const qk = op.add(g, tgt, pos);
-  const scale = 1 / Math.sqrt(dh);
+  const scale = 1 / Math.sqrt(D / saHeads);
   const qkW = catRows([scaleRows(w.get(`${pre}.self_attn.q_proj.weight`), [0, D], scale), w.get(`${pre}.self_attn.k_proj.weight`)]);
   const qkB = catRows([scaleRows(w.get(`${pre}.self_attn.q_proj.bias`), [0, D], scale), w.get(`${pre}.self_attn.k_proj.bias`)]);
   const [q, k] = op.split(g, op.linear(g, qk, qkW, qkB, `${pre}.self_attn.qk_proj`), -1, [D, D]);
   const v = op.linear(g, tgt, w.get(`${pre}.self_attn.v_proj.weight`), w.get(`${pre}.self_attn.v_proj.bias`), `${pre}.self_attn.v_proj`);
-  let sa = attention(g, q, k, v, H);
+  let sa = attention(g, q, k, v, saHeads);
   sa = op.linear(g, sa, w.get(`${pre}.self_attn.out_proj.weight`), w.get(`${pre}.self_attn.out_proj.bias`), `${pre}.self_attn.out_proj`);
   tgt = op.layerNorm(g, op.add(g, tgt, sa), w.get(`${pre}.norm1.weight`), w.get(`${pre}.norm1.bias`), eps, `${pre}.norm1`);
 
@@ -256,13 +423,26 @@ export function decoderLayer(g: GraphBuilder, a: Architecture, w: Weights, geo: 
   f = op.linear(g, f, w.get(`${pre}.ffn.fc2.weight`), w.get(`${pre}.ffn.fc2.bias`), `${pre}.ffn.fc2`);
   tgt = op.layerNorm(g, op.add(g, tgt, f), w.get(`${pre}.norm3.weight`), w.get(`${pre}.norm3.bias`), eps, `${pre}.norm3`);
 
+  if (a.decoder.refPoints === 'fixed') return { tgt, ref };
   // box refinement with the shared head
   const delta = mlp(g, w, 'decoder.bbox_head', tgt, 3);
-  const newRef = op.sigmoid(g, op.add(g, delta, op.inverseSigmoid(g, ref)));
-  return { tgt, ref: newRef };
+  return { tgt, ref: applyDelta(g, a, delta, ref) };
 }
 
 /** The shared class head: tgt [B,Q,D] -> logits [B,Q,K]. */
 export function classHead(g: GraphBuilder, w: Weights, tgt: Value): Value {
   return op.linear(g, tgt, w.get('decoder.class_head.weight'), w.get('decoder.class_head.bias'), 'decoder.class_head');
+}
+
+/**
+ * The heads of one exit: tgt [B,Q,D] -> logits [B,Q,K], after the decoder's final LayerNorm
+ * when the family has one; with fixed reference points also the boxes, decoded by the shared
+ * box head against `ref` (with refinement the decoder layer already made them).
+ */
+export function exitHeads(g: GraphBuilder, a: Architecture, w: Weights, tgt: Value, ref?: Value): { logits: Value; boxes?: Value } {
+  const h = a.decoder.finalNorm ? op.layerNorm(g, tgt, w.get('decoder.norm.weight'), w.get('decoder.norm.bias'), a.decoder.eps, 'decoder.norm') : tgt;
+  const logits = classHead(g, w, h);
+  if (a.decoder.refPoints !== 'fixed') return { logits };
+  if (!ref) throw new Error('exitHeads: fixed reference points need the reference boxes');
+  return { logits, boxes: applyDelta(g, a, mlp(g, w, 'decoder.bbox_head', h, 3), ref) };
 }

@@ -8,10 +8,13 @@ import type { Architecture, SubnetConfig } from './spec.js';
 export const keyOf = {
   patchEmbed: (a: Architecture, res: number, patch: number, windows: number) =>
     `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}`,
-  vitBlock: (a: Architecture, tokens: number, windows: number) => `vit_block:C${a.backbone.width},tokens=${tokens},windows=${windows}`,
+  /** `cls`: CLS tokens in the sequence (one per window of the subnet, also in global blocks). */
+  vitBlock: (a: Architecture, tokens: number, windows: number, cls = 0) =>
+    `vit_block:C${a.backbone.width},tokens=${tokens},windows=${windows}${cls ? `,cls=${cls}` : ''}`,
   projector: (a: Architecture, tokens: number, windows: number) =>
     `projector:C${a.backbone.width},D${a.decoder.width},tokens=${tokens},windows=${windows}`,
   twoStage: (a: Architecture, tokens: number, queries: number) => `two_stage:D${a.decoder.width},K${a.numClasses},tokens=${tokens},queries=${queries}`,
+  queryPos: (a: Architecture, queries: number) => `query_pos:D${a.decoder.width},queries=${queries}`,
   decoderLayer: (a: Architecture, tokens: number, queries: number) => `decoder_layer:D${a.decoder.width},tokens=${tokens},queries=${queries}`,
   classHead: (a: Architecture, queries: number) => `class_head:D${a.decoder.width},K${a.numClasses},queries=${queries}`,
   /** The fixed cost of one session run, which no block owns: feeding the image and returning. */
@@ -27,11 +30,13 @@ export function blockCounts(a: Architecture, c: SubnetConfig): Map<string, numbe
   const global = c.windows === 1 ? depth : a.backbone.globalBlocks.length;
   add(keyOf.overhead(c.resolution));
   add(keyOf.patchEmbed(a, c.resolution, c.patch, c.windows));
-  add(keyOf.vitBlock(a, tokens, 1), global);
-  if (depth - global > 0) add(keyOf.vitBlock(a, tokens, c.windows), depth - global);
+  const cls = a.backbone.clsToken ? c.windows * c.windows : 0;
+  add(keyOf.vitBlock(a, tokens, 1, cls), global);
+  if (depth - global > 0) add(keyOf.vitBlock(a, tokens, c.windows, cls), depth - global);
   add(keyOf.projector(a, tokens, c.windows));
   add(keyOf.twoStage(a, tokens, c.queries));
   if (c.layers > 0) {
+    if (a.decoder.refPoints === 'fixed') add(keyOf.queryPos(a, c.queries));
     add(keyOf.decoderLayer(a, tokens, c.queries), c.layers);
     add(keyOf.classHead(a, c.queries));
   }

@@ -13,7 +13,7 @@ import { configKey, validateConfig, type SubnetConfig } from './spec.js';
 export const OPSET = 17;
 export const SNC_VERSION = '0.1.0';
 
-export type BlockKind = 'patch_embed' | 'vit_block' | 'projector' | 'two_stage' | 'decoder_layer' | 'class_head';
+export type BlockKind = 'patch_embed' | 'vit_block' | 'projector' | 'two_stage' | 'query_pos' | 'decoder_layer' | 'class_head';
 
 export interface BlockIO {
   name: string;
@@ -51,7 +51,7 @@ export interface BuildOptions {
 
 /** The blocks of one subnet, in execution order. */
 export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
-  validateConfig(net.spec.knobs, config);
+  validateConfig(net.spec.knobs, config, net.spec.architecture);
   const a = net.spec.architecture;
   const w = net.weights;
   const geo = blocks.geometry(config);
@@ -60,13 +60,16 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
   const { width: D } = a.decoder;
   const K = a.numClasses;
   const { tokens: N, queries: Q, res: R } = geo;
+  /** Backbone sequence length: N patch tokens, plus a CLS token per window when the family has them. */
+  const T = blocks.sequenceLength(a, geo);
+  const fixed = a.decoder.refPoints === 'fixed';
   const plan: Block[] = [];
   plan.push({
     name: 'backbone.patch_embed',
     kind: 'patch_embed',
     key: keyOf.patchEmbed(a, R, geo.patch, geo.windows),
     inputs: [{ name: 'image', shape: [B, a.backbone.inChannels, R, R] }],
-    outputs: [{ name: 'tokens.0', shape: [B, N, C] }],
+    outputs: [{ name: 'tokens.0', shape: [B, T, C] }],
     build: (g, [image]) => [blocks.patchEmbed(g, a, w, geo, image)],
   });
   for (let i = 0; i < depth; i++) {
@@ -74,9 +77,9 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
     plan.push({
       name: `backbone.blocks.${i}`,
       kind: 'vit_block',
-      key: keyOf.vitBlock(a, N, windowed ? geo.windows : 1),
-      inputs: [{ name: `tokens.${i}`, shape: [B, N, C] }],
-      outputs: [{ name: `tokens.${i + 1}`, shape: [B, N, C] }],
+      key: keyOf.vitBlock(a, N, windowed ? geo.windows : 1, T - N),
+      inputs: [{ name: `tokens.${i}`, shape: [B, T, C] }],
+      outputs: [{ name: `tokens.${i + 1}`, shape: [B, T, C] }],
       build: (g, [x]) => [blocks.vitBlock(g, a, w, geo, i, x)],
     });
   }
@@ -84,7 +87,7 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
     name: 'projector',
     kind: 'projector',
     key: keyOf.projector(a, N, geo.windows),
-    inputs: tapBlocks.map((t) => ({ name: `tokens.${t + 1}`, shape: [B, N, C] })),
+    inputs: tapBlocks.map((t) => ({ name: `tokens.${t + 1}`, shape: [B, T, C] })),
     outputs: [{ name: 'memory', shape: [B, N, D] }],
     build: (g, taps) => [blocks.projector(g, a, w, geo, taps)],
   });
@@ -95,14 +98,42 @@ export function planSubnet(net: Supernet, config: SubnetConfig): Block[] {
     inputs: [{ name: 'memory', shape: [B, N, D] }],
     outputs: [
       { name: 'ref.0', shape: [B, Q, 4] },
-      { name: 'logits.0', shape: [B, Q, K] },
+      // the selected proposals' logits and (when the decoder starts from other boxes) boxes: min(Q, N) of them
+      { name: 'logits.0', shape: [B, Math.min(Q, N), K] },
+      ...(a.decoder.refpointEmbed ? [{ name: 'boxes.0', shape: [B, Math.min(Q, N), 4] }] : []),
     ],
     build: (g, [memory]) => {
       const r = blocks.twoStage(g, a, w, geo, memory);
-      return [r.ref, r.logits];
+      return a.decoder.refpointEmbed ? [r.ref, r.logits, r.boxes] : [r.ref, r.logits];
     },
   });
+  if (fixed && config.layers > 0)
+    plan.push({
+      name: 'decoder.query_pos',
+      kind: 'query_pos',
+      key: keyOf.queryPos(a, Q),
+      inputs: [{ name: 'ref.0', shape: [B, Q, 4] }],
+      outputs: [{ name: 'query_pos', shape: [B, Q, D] }],
+      build: (g, [ref]) => [blocks.queryPosition(g, a, w, ref)],
+    });
   for (let l = 0; l < config.layers; l++) {
+    if (fixed) {
+      // reference boxes and query position fixed across layers (RF-DETR's lite_refpoint_refine)
+      plan.push({
+        name: `decoder.layers.${l}`,
+        kind: 'decoder_layer',
+        key: keyOf.decoderLayer(a, N, Q),
+        inputs: [
+          { name: `tgt.${l}`, shape: [B, Q, D] },
+          { name: 'ref.0', shape: [B, Q, 4] },
+          { name: 'memory', shape: [B, N, D] },
+          { name: 'query_pos', shape: [B, Q, D] },
+        ],
+        outputs: [{ name: `tgt.${l + 1}`, shape: [B, Q, D] }],
+        build: (g, [tgt, ref, memory, pos]) => [blocks.decoderLayer(g, a, w, geo, l, tgt, ref, memory, pos).tgt],
+      });
+      continue;
+    }
     plan.push({
       name: `decoder.layers.${l}`,
       kind: 'decoder_layer',
@@ -131,13 +162,31 @@ function classHeadBlock(net: Supernet, config: SubnetConfig, l: number): Block {
   const { width: D } = a.decoder;
   const Q = config.queries;
   const K = a.numClasses;
+  if (a.decoder.refPoints === 'fixed')
+    return {
+      name: `decoder.class_head.${l}`,
+      kind: 'class_head',
+      key: keyOf.classHead(a, Q),
+      inputs: [
+        { name: `tgt.${l}`, shape: [1, Q, D] },
+        { name: 'ref.0', shape: [1, Q, 4] },
+      ],
+      outputs: [
+        { name: `logits.${l}`, shape: [1, Q, K] },
+        { name: `boxes.${l}`, shape: [1, Q, 4] },
+      ],
+      build: (g, [tgt, ref]) => {
+        const r = blocks.exitHeads(g, a, net.weights, tgt, ref);
+        return [r.logits, r.boxes!];
+      },
+    };
   return {
     name: `decoder.class_head.${l}`,
     kind: 'class_head',
     key: keyOf.classHead(a, Q),
     inputs: [{ name: `tgt.${l}`, shape: [1, Q, D] }],
     outputs: [{ name: `logits.${l}`, shape: [1, Q, K] }],
-    build: (g, [tgt]) => [blocks.classHead(g, net.weights, tgt)],
+    build: (g, [tgt]) => [blocks.exitHeads(g, a, net.weights, tgt).logits],
   };
 }
 
@@ -172,6 +221,13 @@ function runBlocks(g: GraphBuilder, env: Map<string, Value>, plan: readonly Bloc
   }
 }
 
+/** The boxes of decoder depth l: an exit head's, else the reference boxes after layer l. */
+function boxesAt(env: ReadonlyMap<string, Value>, l: number): Value {
+  const v = env.get(`boxes.${l}`) ?? env.get(`ref.${l}`);
+  if (!v) throw new Error(`no boxes for decoder depth ${l}`);
+  return v;
+}
+
 /** Builds the ONNX model of one subnet: input `image` [1,3,R,R], outputs `boxes` [1,Q,4] (cxcywh, normalised) and `logits` [1,Q,K]. */
 export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOptions = {}): Model {
   const plan = fullPlan(net, config, opts.exits || !!opts.queries?.length);
@@ -182,17 +238,17 @@ export function buildSubnet(net: Supernet, config: SubnetConfig, opts: BuildOpti
   if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));
   runBlocks(g, env, plan);
   const L = config.layers;
-  g.output(env.get(`ref.${L}`)!, 'boxes');
+  g.output(boxesAt(env, L), 'boxes');
   g.output(env.get(`logits.${L}`)!, 'logits');
   if (opts.exits)
     for (let l = 0; l <= L; l++) {
-      g.output(env.get(`ref.${l}`)!, `boxes_${l}`);
+      g.output(boxesAt(env, l), `boxes_${l}`);
       g.output(env.get(`logits.${l}`)!, `logits_${l}`);
     }
   for (const Q of opts.queries ?? []) {
     const branch = Q === config.queries ? env : buildQueryBranch(net, g, env, { ...config, queries: Q });
     for (let l = 0; l <= L; l++) {
-      g.output(branch.get(`ref.${l}`)!, exitName('boxes', Q, l));
+      g.output(boxesAt(branch, l), exitName('boxes', Q, l));
       g.output(branch.get(`logits.${l}`)!, exitName('logits', Q, l));
     }
   }
@@ -210,14 +266,14 @@ export function exitName(kind: 'boxes' | 'logits', queries: number, layers: numb
 }
 
 /** The blocks that read the query count, as the subnet `config` has them. */
-const QUERY_KINDS: ReadonlySet<BlockKind> = new Set(['two_stage', 'decoder_layer', 'class_head']);
+const QUERY_KINDS: ReadonlySet<BlockKind> = new Set(['two_stage', 'query_pos', 'decoder_layer', 'class_head']);
 
 /**
  * Builds config's query-dependent blocks (every depth's class head included) in a scope of their
  * own, reading the backbone values of `shared`; returns the branch's values.
  */
 function buildQueryBranch(net: Supernet, g: GraphBuilder, shared: ReadonlyMap<string, Value>, config: SubnetConfig): Map<string, Value> {
-  validateConfig(net.spec.knobs, config);
+  validateConfig(net.spec.knobs, config, net.spec.architecture);
   const env = new Map<string, Value>(shared);
   return g.scope(`q${config.queries}`, () => {
     if (config.layers > 0) env.set('tgt.0', blocks.queryContent(g, net.spec.architecture, net.weights, blocks.geometry(config)));

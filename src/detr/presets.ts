@@ -1,7 +1,8 @@
 import { SHAPE_CLASSES } from '../data/shapes.js';
-import type { SupernetSpec } from './spec.js';
+import { COCO_CATEGORIES } from './rfdetr/coco-classes.js';
+import type { Architecture, SupernetSpec } from './spec.js';
 
-const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number], resize: 'square' as const };
+export const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number], resize: 'square' as const };
 
 /** Small widths, for the demo detector trained on snc's synthetic shapes. */
 const shapesTiny: SupernetSpec = {
@@ -20,21 +21,44 @@ const shapesTiny: SupernetSpec = {
   classes: SHAPE_CLASSES,
 };
 
-/** RF-DETR-N-like sizes (DINOv2-S-like backbone), for latency work. */
+/**
+ * The options that make the family compute RF-DETR's forward pass (docs/architecture.md): CLS
+ * tokens, antialiased position resize, C2f projector, box reparametrisation, learned reference
+ * boxes, fixed reference points with a sine query position, the decoder's final LayerNorm.
+ */
+export const RFDETR_OPTIONS = {
+  backbone: { clsToken: true, posResize: 'bicubic-antialias' },
+  decoder: { finalNorm: true, refPoints: 'fixed', queryPos: 'sine', refpointEmbed: true },
+} as const satisfies { backbone: Partial<Architecture['backbone']>; decoder: Partial<Architecture['decoder']> };
+
+/** Names of 91 COCO-id logits: the category name at its id, `unused-<id>` at the ids COCO leaves out. */
+export function cocoLogitNames(): string[] {
+  return Array.from({ length: 91 }, (_, i) => COCO_CATEGORIES[i] ?? `unused-${i}`);
+}
+
+/**
+ * RF-DETR-Nano's exact architecture (rfdetr 1.4.1, RFDETRNanoConfig): ViT-S (384 wide, 6 heads,
+ * 12 blocks), taps after blocks 3, 6, 9, 12 (1-based), global attention in the blocks after
+ * the first three taps, patch 16, 2 windows, 384 px, position grid 24; C2f projector to D 256;
+ * 2 decoder layers, 300 queries, self-attention 8 heads, deformable cross-attention 16 heads x 2
+ * points, FFN 2048; 91 COCO-id logits. Seeded random weights: for latency work.
+ */
 const nano: SupernetSpec = {
   format: 'snc-supernet',
   version: 1,
   name: 'nano',
   architecture: {
-    backbone: { width: 384, depth: 12, heads: 6, mlpRatio: 4, inChannels: 3, storedPatch: 16, posGrid: 24, globalBlocks: [2, 5, 8, 11], tapBlocks: [2, 5, 8, 11], eps: 1e-6 },
-    decoder: { width: 256, heads: 8, points: 4, ffn: 2048, maxLayers: 4, maxQueries: 300, eps: 1e-5 },
-    numClasses: 80,
+    backbone: { width: 384, depth: 12, heads: 6, mlpRatio: 4, inChannels: 3, storedPatch: 16, posGrid: 24, globalBlocks: [3, 6, 9], tapBlocks: [2, 5, 8, 11], eps: 1e-6, ...RFDETR_OPTIONS.backbone },
+    projector: { type: 'c2f', bottlenecks: 3, eps: 1e-6 },
+    decoder: { width: 256, heads: 16, selfAttnHeads: 8, points: 2, ffn: 2048, maxLayers: 2, maxQueries: 300, eps: 1e-5, ...RFDETR_OPTIONS.decoder },
+    numClasses: 91,
     anchorSize: 0.05,
+    boxEncoding: 'reparam',
   },
-  knobs: { resolution: [288, 384, 480], patch: [12, 16], windows: [1, 2, 4], layers: [1, 2, 3, 4], queries: [100, 200, 300] },
+  knobs: { resolution: [288, 384, 480], patch: [12, 16], windows: [1, 2, 4], layers: [0, 1, 2], queries: [100, 200, 300] },
   default: { resolution: 384, patch: 16, windows: 2, layers: 2, queries: 300 },
   preprocess: IMAGENET,
-  classes: Array.from({ length: 80 }, (_, i) => `class${i}`),
+  classes: cocoLogitNames(),
 };
 
 export const PRESETS: Readonly<Record<string, { spec: SupernetSpec; seed: number }>> = {

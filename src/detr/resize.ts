@@ -1,6 +1,7 @@
 /**
  * Weight resizing done once at export (the results are constants in the ONNX):
- * - the position table, bicubic as PyTorch's F.interpolate(mode='bicubic', align_corners=False);
+ * - the position table, bicubic as PyTorch's F.interpolate(mode='bicubic', align_corners=False),
+ *   with or without antialias=True;
  * - the patch-embedding kernel, FlexiViT's pseudo-inverse resize (PI-resize) built on
  *   PyTorch's bilinear F.interpolate(align_corners=False).
  * Both are computed in float64.
@@ -22,6 +23,39 @@ export function bicubicMatrix(inSize: number, outSize: number): Float64Array {
     for (let k = 0; k < 4; k++) {
       const idx = Math.min(Math.max(i0 - 1 + k, 0), inSize - 1);
       m[o * inSize + idx] += w[k];
+    }
+  }
+  return m;
+}
+
+/** Keys' cubic convolution kernel with a = -0.5, as PyTorch's antialiased bicubic uses it. */
+function cubicAA(x: number): number {
+  const a = -0.5;
+  x = Math.abs(x);
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+/**
+ * 1-D resampling matrix [out x in] of PyTorch's F.interpolate(mode='bicubic', antialias=True,
+ * align_corners=False): a = -0.5, the kernel stretched by the scale when shrinking, taps outside
+ * the input dropped (no edge clamping) and the remaining weights normalised to sum 1.
+ */
+export function bicubicAntialiasMatrix(inSize: number, outSize: number): Float64Array {
+  const m = new Float64Array(outSize * inSize);
+  const scale = inSize / outSize;
+  const support = scale >= 1 ? 2 * scale : 2;
+  const invscale = scale >= 1 ? 1 / scale : 1;
+  for (let o = 0; o < outSize; o++) {
+    const center = scale * (o + 0.5);
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const xmax = Math.min(Math.trunc(center + support + 0.5), inSize);
+    let total = 0;
+    for (let j = xmin; j < xmax; j++) total += cubicAA((j - center + 0.5) * invscale);
+    for (let j = xmin; j < xmax; j++) {
+      const w = cubicAA((j - center + 0.5) * invscale);
+      m[o * inSize + j] = total !== 0 ? w / total : w;
     }
   }
   return m;
@@ -128,14 +162,15 @@ export function resizePatchKernel(w: Float32Array, cout: number, cin: number, fr
 }
 
 /**
- * Resizes a position table [1, S*S, C] (row-major grid) to [1, G*G, C], bicubic.
+ * Resizes a position table [1, S*S, C] (row-major grid) to [1, G*G, C], bicubic: PyTorch's
+ * F.interpolate(mode='bicubic', align_corners=False), with antialias=True for 'bicubic-antialias'.
  */
-export function resizePosTable(table: Float32Array, channels: number, from: number, to: number): Float32Array {
+export function resizePosTable(table: Float32Array, channels: number, from: number, to: number, mode: 'bicubic' | 'bicubic-antialias' = 'bicubic'): Float32Array {
   if (from === to) return table;
   // to channel-major [C, S, S], resize, back to [G*G, C]
   const cm = new Float32Array(channels * from * from);
   for (let p = 0; p < from * from; p++) for (let c = 0; c < channels; c++) cm[c * from * from + p] = table[p * channels + c];
-  const m = bicubicMatrix(from, to);
+  const m = mode === 'bicubic-antialias' ? bicubicAntialiasMatrix(from, to) : bicubicMatrix(from, to);
   const r = resize2d(cm, channels, from, from, m, to, m, to);
   const out = new Float32Array(to * to * channels);
   for (let p = 0; p < to * to; p++) for (let c = 0; c < channels; c++) out[p * channels + c] = r[c * to * to + p];

@@ -21,7 +21,21 @@ export interface Architecture {
     /** Blocks whose outputs feed the projector (after the shared final norm). */
     tapBlocks: number[];
     eps: number;
+    /**
+     * One learned CLS token per attention window (RF-DETR's DINOv2): `backbone.cls_token`, with its
+     * own position entry (row 0 of a [1, 1 + S*S, C] table); every window's CLS token joins the
+     * global blocks' attention; dropped at the taps. Off (absent): patch tokens only.
+     */
+    clsToken?: boolean;
+    /**
+     * How the position table is resized to another grid: 'bicubic' (PyTorch bicubic, a = -0.75,
+     * clamped edges; the default) or 'bicubic-antialias' (antialias=True: a = -0.5, taps outside
+     * the table dropped and the rest renormalised; RF-DETR).
+     */
+    posResize?: PosResize;
   };
+  /** The projector from the concatenated taps to the decoder width; absent: one Linear + LayerNorm. */
+  projector?: ProjectorSpec;
   decoder: {
     /** Decoder width D. */
     width: number;
@@ -32,11 +46,42 @@ export interface Architecture {
     maxLayers: number;
     maxQueries: number;
     eps: number;
+    /** Self-attention heads when they differ from `heads` (which then counts cross-attention heads only). */
+    selfAttnHeads?: number;
+    /** A LayerNorm (`decoder.norm`) on the queries before the heads at every exit (RF-DETR). */
+    finalNorm?: boolean;
+    /**
+     * 'refine' (default): every layer refines the reference boxes with the shared box head and
+     * recomputes the query position from them. 'fixed' (RF-DETR's lite_refpoint_refine): the
+     * reference boxes stay those of the query selection; the box head decodes each exit's boxes
+     * against them, and the query position is computed once.
+     */
+    refPoints?: 'refine' | 'fixed';
+    /** Query position from a box: 'mlp' (default: MLP 4 -> D -> D) or 'sine' (sine embedding, order y, x, w, h, of D/2 per coordinate, then MLP 2D -> D -> D). */
+    queryPos?: 'mlp' | 'sine';
+    /** A learned box per query (`refpoint_embed.weight` [maxQueries, 4]) composed onto the selected proposals (RF-DETR). */
+    refpointEmbed?: boolean;
   };
   numClasses: number;
   /** Width and height of every two-stage anchor box (normalised). */
   anchorSize: number;
+  /**
+   * How a box delta (dx, dy, dw, dh) applies to a box: 'sigmoid' (default: sigmoid(delta +
+   * logit(box))) or 'reparam' (RF-DETR's bbox_reparam: xy = dxy * wh + xy, wh = exp(dwh) * wh).
+   */
+  boxEncoding?: 'sigmoid' | 'reparam';
 }
+
+export type PosResize = 'bicubic' | 'bicubic-antialias';
+
+export type ProjectorSpec =
+  | { type: 'linear' }
+  /**
+   * RF-DETR's C2f: 1x1 conv to 2c (c = D/2), split in two, `bottlenecks` blocks of two 3x3 convs
+   * on the last half (each output kept), 1x1 conv of all (2 + n) c channels to D, a LayerNorm.
+   * Convs have no bias and are each followed by a LayerNorm over channels and SiLU.
+   */
+  | { type: 'c2f'; bottlenecks: number; eps: number };
 
 /** The searchable knobs and the values each may take. */
 export interface KnobGrid {
@@ -87,8 +132,13 @@ export function parseConfig(text: string, defaults?: SubnetConfig): SubnetConfig
   return out as SubnetConfig;
 }
 
-/** Why a config is not a subnet of the grid, or undefined when it is one. */
-export function invalidReason(grid: KnobGrid, c: SubnetConfig): string | undefined {
+/**
+ * Why a config is not a subnet of the grid, or undefined when it is one. Queries are selected
+ * from tokens, so a subnet has at most as many queries as tokens, unless the family has learned
+ * reference boxes (`arch.decoder.refpointEmbed`): then, as in RF-DETR, the queries beyond the
+ * token count start from their learned boxes alone.
+ */
+export function invalidReason(grid: KnobGrid, c: SubnetConfig, arch?: Architecture): string | undefined {
   for (const k of KNOB_NAMES)
     if (!grid[k].includes(c[k])) return `${SHORT[k]}=${c[k]} is not in the knob grid; valid values are ${choices(grid[k])}`;
   const unit = c.patch * c.windows;
@@ -98,18 +148,18 @@ export function invalidReason(grid: KnobGrid, c: SubnetConfig): string | undefin
       (ok.length ? `valid resolutions for this patch and window count are ${choices(ok)}` : 'no resolution of the grid is, change patch or windows');
   }
   const tokens = (c.resolution / c.patch) ** 2;
-  if (c.queries > tokens) return `queries=${c.queries} is more than the ${tokens} tokens of res=${c.resolution},patch=${c.patch}, and queries are selected from tokens`;
+  if (c.queries > tokens && !arch?.decoder.refpointEmbed) return `queries=${c.queries} is more than the ${tokens} tokens of res=${c.resolution},patch=${c.patch}, and queries are selected from tokens`;
   return undefined;
 }
 
-export function validateConfig(grid: KnobGrid, c: SubnetConfig): SubnetConfig {
-  const why = invalidReason(grid, c);
+export function validateConfig(grid: KnobGrid, c: SubnetConfig, arch?: Architecture): SubnetConfig {
+  const why = invalidReason(grid, c, arch);
   if (why) throw new SncError(`config: ${why}`);
   return c;
 }
 
 /** Every valid config of the grid, in a fixed order. */
-export function enumerateConfigs(grid: KnobGrid): SubnetConfig[] {
+export function enumerateConfigs(grid: KnobGrid, arch?: Architecture): SubnetConfig[] {
   const out: SubnetConfig[] = [];
   for (const resolution of grid.resolution)
     for (const patch of grid.patch)
@@ -117,7 +167,7 @@ export function enumerateConfigs(grid: KnobGrid): SubnetConfig[] {
         for (const layers of grid.layers)
           for (const queries of grid.queries) {
             const c = { resolution, patch, windows, layers, queries };
-            if (!invalidReason(grid, c)) out.push(c);
+            if (!invalidReason(grid, c, arch)) out.push(c);
           }
   return out;
 }
@@ -140,8 +190,27 @@ export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {
   for (const k of KNOB_NAMES) if (!Array.isArray(spec.knobs?.[k]) || !spec.knobs[k].length) bad(`knobs.${k} must be a non-empty list`);
   if (Math.max(...spec.knobs.layers) > a.decoder.maxLayers) bad(`knobs.layers goes past decoder.maxLayers ${a.decoder.maxLayers}`);
   if (Math.max(...spec.knobs.queries) > a.decoder.maxQueries) bad(`knobs.queries goes past decoder.maxQueries ${a.decoder.maxQueries}`);
+  const d = a.decoder;
+  const sa = d.selfAttnHeads ?? d.heads;
+  if (!(Number.isInteger(sa) && sa > 0 && d.width % sa === 0)) bad(`decoder.selfAttnHeads ${sa} does not divide decoder.width ${d.width}`);
+  const oneOf = (field: string, v: unknown, valid: readonly unknown[]) => {
+    if (v !== undefined && !valid.includes(v)) bad(`${field} is ${JSON.stringify(v)}; valid values are ${choices(valid.map((x) => JSON.stringify(x)))}`);
+  };
+  oneOf('backbone.posResize', b.posResize, ['bicubic', 'bicubic-antialias']);
+  oneOf('backbone.clsToken', b.clsToken, [true, false]);
+  oneOf('decoder.finalNorm', d.finalNorm, [true, false]);
+  oneOf('decoder.refPoints', d.refPoints, ['refine', 'fixed']);
+  oneOf('decoder.queryPos', d.queryPos, ['mlp', 'sine']);
+  oneOf('decoder.refpointEmbed', d.refpointEmbed, [true, false]);
+  oneOf('boxEncoding', a.boxEncoding, ['sigmoid', 'reparam']);
+  if (a.projector) {
+    oneOf('projector.type', a.projector.type, ['linear', 'c2f']);
+    if (a.projector.type === 'c2f' && !(Number.isInteger(a.projector.bottlenecks) && a.projector.bottlenecks >= 0)) bad(`projector.bottlenecks ${a.projector.bottlenecks} is not a count`);
+    if (a.projector.type === 'c2f' && d.width % 2 !== 0) bad(`decoder.width ${d.width} is odd; the C2f projector splits it in halves`);
+  }
+  if (d.queryPos === 'sine' && d.width % 4 !== 0) bad(`decoder.width ${d.width} is not divisible by 4, which the sine query position needs`);
   if (spec.classes.length !== a.numClasses) bad(`${spec.classes.length} class names for numClasses ${a.numClasses}`);
-  const why = invalidReason(spec.knobs, spec.default);
+  const why = invalidReason(spec.knobs, spec.default, a);
   if (why) bad(`default config: ${why}`);
   return spec;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SncError, choices } from '../errors.js';
 import { readSafetensors, serializeSafetensors } from '../onnx/safetensors.js';
@@ -49,6 +49,36 @@ export function loadSupernetDir(dir: string): Supernet {
 export function saveSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../onnx/tensor.js').Tensor>): void {
   writeFileAtomic(join(dir, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
   writeFileAtomic(join(dir, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
+}
+
+/**
+ * Writes a new supernet folder as a whole: spec and weights are checked, both files go to a
+ * temporary folder beside `dir`, which is then renamed to `dir`, so `dir` never holds half a
+ * supernet. An existing `dir` (other than an empty folder) is replaced only with `force`.
+ */
+export function writeSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../onnx/tensor.js').Tensor>, opts: { force?: boolean } = {}): void {
+  const target = resolve(dir);
+  checkSpec(spec, join(target, 'supernet.json'));
+  Weights.check(tensors, spec.architecture, '', join(target, 'weights.safetensors'));
+  const exists = existsSync(target);
+  const emptyDir = exists && statSync(target).isDirectory() && readdirSync(target).length === 0;
+  if (exists && !emptyDir && !opts.force) throw new SncError(`${dir} already exists; pass --force to replace it`);
+  mkdirSync(dirname(target), { recursive: true });
+  const stamp = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const tmp = `${target}.${stamp}.tmp`;
+  const old = `${target}.${stamp}.old`;
+  try {
+    mkdirSync(tmp);
+    writeFileSync(join(tmp, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
+    writeFileSync(join(tmp, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
+    if (exists) renameSync(target, old);
+    renameSync(tmp, target);
+  } catch (e) {
+    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  rmSync(old, { recursive: true, force: true });
 }
 
 /**

@@ -29,7 +29,9 @@ export function weightShapes(a: Architecture): WeightShapes {
   const K = a.numClasses;
   m.set('backbone.patch_embed.weight', [C, inChannels, P, P]);
   m.set('backbone.patch_embed.bias', [C]);
-  m.set('backbone.pos_embed', [1, posGrid * posGrid, C]);
+  const cls = a.backbone.clsToken === true;
+  if (cls) m.set('backbone.cls_token', [1, 1, C]);
+  m.set('backbone.pos_embed', [1, (cls ? 1 : 0) + posGrid * posGrid, C]);
   for (let i = 0; i < depth; i++) {
     const b = `backbone.blocks.${i}`;
     norm(m, `${b}.norm1`, C);
@@ -42,14 +44,29 @@ export function weightShapes(a: Architecture): WeightShapes {
     m.set(`${b}.ls2.gamma`, [C]);
   }
   norm(m, 'backbone.norm', C);
-  linear(m, 'projector.linear', D, C * a.backbone.tapBlocks.length);
+  const T = a.backbone.tapBlocks.length;
+  const p = a.projector ?? { type: 'linear' };
+  if (p.type === 'c2f') {
+    const c = D / 2;
+    const convx = (name: string, out: number, inp: number, k: number) => {
+      m.set(`${name}.conv.weight`, [out, inp, k, k]);
+      norm(m, `${name}.norm`, out);
+    };
+    convx('projector.cv1', 2 * c, C * T, 1);
+    for (let j = 0; j < p.bottlenecks; j++) {
+      convx(`projector.m.${j}.cv1`, c, c, 3);
+      convx(`projector.m.${j}.cv2`, c, c, 3);
+    }
+    convx('projector.cv2', D, (2 + p.bottlenecks) * c, 1);
+  } else linear(m, 'projector.linear', D, C * T);
   norm(m, 'projector.norm', D);
   linear(m, 'two_stage.enc_output', D, D);
   norm(m, 'two_stage.enc_output_norm', D);
   linear(m, 'two_stage.class_head', K, D);
   mlp(m, 'two_stage.bbox_head', [D, D, D, 4]);
   m.set('query_feat.weight', [maxQueries, D]);
-  mlp(m, 'decoder.ref_point_head', [4, D, D]);
+  if (a.decoder.refpointEmbed) m.set('refpoint_embed.weight', [maxQueries, 4]);
+  mlp(m, 'decoder.ref_point_head', [a.decoder.queryPos === 'sine' ? 2 * D : 4, D, D]);
   for (let l = 0; l < maxLayers; l++) {
     const d = `decoder.layers.${l}`;
     for (const p of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) linear(m, `${d}.self_attn.${p}`, D, D);
@@ -63,6 +80,7 @@ export function weightShapes(a: Architecture): WeightShapes {
     linear(m, `${d}.ffn.fc2`, D, ffn);
     norm(m, `${d}.norm3`, D);
   }
+  if (a.decoder.finalNorm) norm(m, 'decoder.norm', D);
   linear(m, 'decoder.class_head', K, D);
   mlp(m, 'decoder.bbox_head', [D, D, D, 4]);
   return m;

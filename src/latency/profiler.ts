@@ -32,7 +32,7 @@ export interface ProfileItem {
 /** Every distinct block key of the grid, each with one config that produces it. */
 export function distinctBlocks(net: Supernet): ProfileItem[] {
   const seen = new Map<string, ProfileItem>();
-  for (const c of enumerateConfigs(net.spec.knobs)) {
+  for (const c of enumerateConfigs(net.spec.knobs, net.spec.architecture)) {
     const ok = keyOf.overhead(c.resolution);
     if (!seen.has(ok))
       seen.set(ok, { key: ok, kind: 'overhead', build: () => buildOverheadProbe(c.resolution), inputs: [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }] });
@@ -114,7 +114,7 @@ function checkSpan(span: number): void {
  */
 export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n: number, seed: number, span = 1): SubnetConfig[] {
   checkSpan(span);
-  const sorted = enumerateConfigs(net.spec.knobs).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
+  const sorted = enumerateConfigs(net.spec.knobs, net.spec.architecture).map((c) => ({ c, s: predictor.blockSum(c) })).sort((x, y) => x.s - y.s);
   const all = sorted.slice(0, Math.max(Math.min(n, sorted.length), Math.ceil(span * sorted.length)));
   if (all.length <= n) return all.map((x) => x.c);
   const picked = new Set<number>([0, all.length - 1]);

@@ -107,7 +107,7 @@ export function speedFactor(predictedMs: readonly number[], measuredMs: readonly
 export async function checkSpeed(net: Supernet, device: Device, lut: Lut, opts: SpeedCheckOptions = {}): Promise<SpeedCheck> {
   const t0 = performance.now();
   const predictor = new LatencyPredictor(lut, net.spec.architecture);
-  const configs = enumerateConfigs(net.spec.knobs);
+  const configs = enumerateConfigs(net.spec.knobs, net.spec.architecture);
   const predicted = configs.map((c) => predictor.predict(c));
   const excluded = new Set(opts.exclude ?? []);
   const refs = pickReferences(predicted, opts.references ?? DEFAULT_REFERENCES, {

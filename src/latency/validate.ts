@@ -52,7 +52,7 @@ export interface ValidateOptions {
 }
 
 export function sampleConfigs(net: Supernet, n: number, seed: number): SubnetConfig[] {
-  const all = enumerateConfigs(net.spec.knobs);
+  const all = enumerateConfigs(net.spec.knobs, net.spec.architecture);
   if (n >= all.length) return all;
   const rng = new Rng(seed);
   const idx = all.map((_, i) => i);

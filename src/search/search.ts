@@ -235,7 +235,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   const marginFloor = opts.margin ?? DEFAULT_MARGIN;
   const cache = opts.cache === undefined ? EvalCache.default() : opts.cache;
 
-  const configs = enumerateConfigs(net.spec.knobs);
+  const configs = enumerateConfigs(net.spec.knobs, net.spec.architecture);
   const predictors = opts.luts.map(({ lut }) => new LatencyPredictor(lut, net.spec.architecture));
   const latency = predictors.map((p) => configs.map((c) => p.predict(c)));
 

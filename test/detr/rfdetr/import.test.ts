@@ -1,0 +1,188 @@
+/**
+ * RF-DETR import: the fixture made by RF-DETR 1.4.1's own build_model (shared/fixtures/rfdetr-tiny,
+ * its README says how) mapped onto snc's family, exported to ONNX and run in onnxruntime-node,
+ * must give RF-DETR's eval-mode outputs on both fixture subnets.
+ */
+import test from 'ava';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSubnet } from '../../../src/detr/model.js';
+import { supernetFromRfdetr, type RfdetrCheckpoint } from '../../../src/detr/rfdetr/import.js';
+import { loadSupernetDir, writeSupernetDir, type Supernet } from '../../../src/detr/supernet.js';
+import { Weights } from '../../../src/detr/weights.js';
+import { encodeModel } from '../../../src/onnx/writer.js';
+import { readSafetensors } from '../../../src/onnx/safetensors.js';
+import type { Tensor } from '../../../src/onnx/tensor.js';
+import { runOnnx } from '../../helpers/ort.js';
+
+const BOX_TOL = 1e-4;
+const LOGIT_TOL = 1e-3;
+
+/** A copy of shared/fixtures/rfdetr-tiny (README.md beside it). */
+const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/rfdetr-tiny/', import.meta.url));
+const fixture = (f: string) => join(FIXTURES, f);
+
+/** The fixture's config, as its README states it (the args RF-DETR's checkpoint carries). */
+const ARGS: Record<string, unknown> = {
+  num_classes: 90,
+  encoder: 'dinov2_windowed_small',
+  vit_encoder_num_layers: 4,
+  hidden_dim: 64,
+  out_feature_indexes: [2, 4],
+  projector_scale: ['P4'],
+  layer_norm: true,
+  rms_norm: false,
+  resolution: 128,
+  patch_size: 16,
+  num_windows: 2,
+  positional_encoding_size: 8,
+  dec_layers: 2,
+  sa_nheads: 2,
+  ca_nheads: 4,
+  dec_n_points: 2,
+  dim_feedforward: 128,
+  num_queries: 100,
+  group_detr: 3,
+  two_stage: true,
+  lite_refpoint_refine: true,
+  bbox_reparam: true,
+  decoder_norm: 'LN',
+  segmentation_head: false,
+};
+/** The README's ViT: hidden size 96 with 3 heads (not DINOv2's 64-wide heads, so it is given). */
+const VIT_HEADS = 3;
+
+const state = () => new Map(readSafetensors(fixture('rf-detr-tiny-random.safetensors')).tensors);
+const ckpt = (over: Partial<RfdetrCheckpoint> = {}): RfdetrCheckpoint => ({ state: state(), args: { ...ARGS }, source: 'rf-detr-tiny-random.safetensors', ...over });
+
+function asSupernet(ck: RfdetrCheckpoint): Supernet {
+  const r = supernetFromRfdetr(ck, { vitHeads: VIT_HEADS });
+  return { spec: r.spec, weights: Weights.check(r.weights, r.spec.architecture, 'test', ck.source), dir: '' };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = d; // NaN fails
+  }
+  return m;
+}
+
+const SUBNETS = [
+  { file: 'io.safetensors', config: { resolution: 128, patch: 16, windows: 2, layers: 2, queries: 100 } },
+  { file: 'io_res160_l1_q50.safetensors', config: { resolution: 160, patch: 16, windows: 2, layers: 1, queries: 50 } },
+];
+
+for (const { file, config } of SUBNETS) {
+  test(`parity with RF-DETR 1.4.1 on ${file} (res ${config.resolution}, ${config.layers} layers, ${config.queries} queries)`, async (t) => {
+    const net = asSupernet(ckpt());
+    const io = readSafetensors(fixture(file)).tensors;
+    const input = io.get('input')!;
+    const out = await runOnnx(encodeModel(buildSubnet(net, config)), { image: { dims: [...input.dims], data: input.data as Float32Array } });
+    const errs: Record<string, number> = {};
+    for (const name of ['boxes', 'logits']) {
+      const want = io.get(name)!;
+      t.deepEqual([...out[name].dims], [...want.dims], `${name} shape`);
+      errs[name] = maxAbsDiff(out[name].data, want.data as Float32Array);
+    }
+    t.log(`max abs error boxes ${errs.boxes.toExponential(2)}, logits ${errs.logits.toExponential(2)}`);
+    t.true(errs.boxes <= BOX_TOL, `boxes: max abs error ${errs.boxes} > ${BOX_TOL}`);
+    t.true(errs.logits <= LOGIT_TOL, `logits: max abs error ${errs.logits} > ${LOGIT_TOL}`);
+  });
+}
+
+test('the import reads the architecture and keeps group 0', (t) => {
+  const r = supernetFromRfdetr(ckpt(), { vitHeads: VIT_HEADS });
+  const a = r.spec.architecture;
+  t.like(a.backbone, { width: 96, depth: 4, heads: 3, storedPatch: 16, posGrid: 8, tapBlocks: [1, 3], globalBlocks: [2], clsToken: true, posResize: 'bicubic-antialias' });
+  t.like(a.decoder, { width: 64, heads: 4, selfAttnHeads: 2, points: 2, ffn: 128, maxLayers: 2, maxQueries: 100, finalNorm: true, refPoints: 'fixed', queryPos: 'sine', refpointEmbed: true });
+  t.deepEqual(a.projector, { type: 'c2f', bottlenecks: 3, eps: 1e-6 });
+  t.is(a.numClasses, 91);
+  t.is(a.boxEncoding, 'reparam');
+  t.deepEqual(r.spec.default, { resolution: 128, patch: 16, windows: 2, layers: 2, queries: 100 });
+  t.is(r.spec.classes[1], 'person');
+  t.is(r.spec.classes[90], 'toothbrush');
+  t.deepEqual(r.weights.get('refpoint_embed.weight')!.dims, [100, 4]);
+  t.deepEqual(r.weights.get('query_feat.weight')!.dims, [100, 64]);
+  // group 0 of the two-stage heads, not another group's
+  const src = state();
+  t.deepEqual(r.weights.get('two_stage.class_head.weight')!.data, src.get('transformer.enc_out_class_embed.0.weight')!.data);
+  t.notDeepEqual(r.weights.get('two_stage.class_head.weight')!.data, src.get('transformer.enc_out_class_embed.1.weight')!.data);
+  t.true(r.notes.some((n) => n.includes('group 0 of 3')));
+});
+
+test('class names come from args.class_names at RF-DETR ids 1..n', (t) => {
+  const r = supernetFromRfdetr(ckpt({ args: { ...ARGS, class_names: ['cat', 'dog'] } }), { vitHeads: VIT_HEADS });
+  t.is(r.spec.classes.length, 91);
+  t.deepEqual(r.spec.classes.slice(0, 4), ['unused-0', 'cat', 'dog', 'unused-3']);
+});
+
+test('a segmentation head is ignored with a note', (t) => {
+  const s = state();
+  s.set('segmentation_head.blocks.0.weight', s.get('class_embed.bias')!);
+  const r = supernetFromRfdetr(ckpt({ state: s }), { vitHeads: VIT_HEADS });
+  t.true(r.notes.some((n) => n.includes('segmentation head')));
+});
+
+const fails = (t: import('ava').ExecutionContext, fn: () => unknown, re: RegExp) => {
+  const e = t.throws(fn);
+  t.is(e?.name, 'SncError');
+  t.regex(e?.message ?? '', re);
+  t.false((e?.message ?? '').includes('\n'), 'one line');
+};
+
+test('missing, extra and mis-shaped tensors are refused by name', (t) => {
+  const missing = state();
+  missing.delete('transformer.decoder.layers.1.linear2.bias');
+  fails(t, () => supernetFromRfdetr(ckpt({ state: missing }), { vitHeads: VIT_HEADS }), /tensor 'transformer\.decoder\.layers\.1\.linear2\.bias' is missing/);
+  const extra = state();
+  extra.set('transformer.decoder.layers.0.extra_proj.weight', extra.get('class_embed.bias')!);
+  fails(t, () => supernetFromRfdetr(ckpt({ state: extra }), { vitHeads: VIT_HEADS }), /1 tensor that .* does not have, first 'transformer\.decoder\.layers\.0\.extra_proj\.weight'/);
+  const shaped = state();
+  const b = shaped.get('bbox_embed.layers.2.bias')!;
+  shaped.set('bbox_embed.layers.2.bias', { ...b, dims: [2, 2] } as Tensor);
+  fails(t, () => supernetFromRfdetr(ckpt({ state: shaped }), { vitHeads: VIT_HEADS }), /'bbox_embed\.layers\.2\.bias' gives shape \[2, 2\] for decoder\.bbox_head\.layers\.2\.bias, expected \[4\]/);
+});
+
+test('an architecture snc does not run is refused, naming the setting', (t) => {
+  fails(t, () => supernetFromRfdetr(ckpt({ args: { ...ARGS, bbox_reparam: false } }), { vitHeads: VIT_HEADS }), /unknown architecture: bbox_reparam is off/);
+  fails(t, () => supernetFromRfdetr(ckpt({ args: { ...ARGS, projector_scale: ['P3', 'P5'] } }), { vitHeads: VIT_HEADS }), /unknown architecture: projector_scale \["P3","P5"\]/);
+  fails(t, () => supernetFromRfdetr(ckpt({ args: { ...ARGS, encoder: 'dinov2_registers_windowed_small' } }), { vitHeads: VIT_HEADS }), /unknown architecture: encoder 'dinov2_registers_windowed_small'/);
+  const s = new Map([['model.weight', state().get('class_embed.bias')!]]);
+  fails(t, () => supernetFromRfdetr(ckpt({ state: s }), { vitHeads: VIT_HEADS }), /unknown architecture: no query_feat\.weight/);
+});
+
+test('without args the variant is needed; the ViT head count is needed off DINOv2 widths', (t) => {
+  fails(t, () => supernetFromRfdetr(ckpt({ args: undefined })), /holds no RF-DETR args.*name the variant \(nano, small, medium, base or large\)/);
+  fails(t, () => supernetFromRfdetr(ckpt({ args: undefined }), { variant: 'tiny' as never }), /unknown variant 'tiny'; valid variants are nano, small, medium, base or large/);
+  fails(t, () => supernetFromRfdetr(ckpt()), /cannot tell the ViT head count: width 96/);
+});
+
+test('writeSupernetDir writes a loadable folder whole and keeps an existing one without force', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snc-rfdetr-'));
+  try {
+    const r = supernetFromRfdetr(ckpt(), { vitHeads: VIT_HEADS });
+    const out = join(dir, 'net');
+    writeSupernetDir(out, r.spec, r.weights);
+    const net = loadSupernetDir(out);
+    t.deepEqual(net.spec, r.spec);
+    const before = readFileSync(join(out, 'supernet.json'), 'utf8');
+    const e = t.throws(() => writeSupernetDir(out, { ...r.spec, name: 'other' }, r.weights));
+    t.regex(e?.message ?? '', /already exists; pass --force to replace it/);
+    t.is(readFileSync(join(out, 'supernet.json'), 'utf8'), before);
+    writeSupernetDir(out, { ...r.spec, name: 'other' }, r.weights, { force: true });
+    t.is(loadSupernetDir(out).spec.name, 'other');
+    // a failing write (a tensor missing) leaves nothing behind
+    const partial = new Map(r.weights);
+    partial.delete('decoder.norm.weight');
+    t.throws(() => writeSupernetDir(join(dir, 'bad'), r.spec, partial), { message: /decoder\.norm\.weight' is missing/ });
+    t.false(existsSync(join(dir, 'bad')));
+    t.deepEqual(readdirSync(dir).sort(), ['net']);
+    writeFileSync(join(dir, 'marker'), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
