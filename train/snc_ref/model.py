@@ -39,12 +39,15 @@ def resize_patch_kernel(w, n_to):
     return (m @ w.to(torch.float64) @ m.t()).to(w.dtype)
 
 
-def resize_pos_table(pos, grid):
-    """[1, S*S, C] (row-major) -> [1, C, G, G], bicubic F.interpolate (align_corners=False)."""
+def resize_pos_table(pos, grid, antialias=False):
+    """[1, S*S, C] (row-major) -> [1, C, G, G], bicubic F.interpolate (align_corners=False),
+    antialias=True for posResize 'bicubic-antialias' (RF-DETR). Not resized at G = S."""
     _, ss, c = pos.shape
     s = int(round(math.sqrt(ss)))
     table = pos.reshape(1, s, s, c).permute(0, 3, 1, 2)
-    return F.interpolate(table, size=(grid, grid), mode='bicubic', align_corners=False)
+    if s == grid and antialias:
+        return table
+    return F.interpolate(table, size=(grid, grid), mode='bicubic', align_corners=False, antialias=antialias)
 
 
 def to_window_major(x, nw):
@@ -63,6 +66,29 @@ def to_row_major(x, nw, grid):
 
 def inverse_sigmoid(x, eps=1e-5):
     return torch.log(x.clamp(min=eps, max=1) / (1 - x).clamp(min=eps, max=1))
+
+
+def apply_delta(delta, box, reparam):
+    """A box delta on boxes (cx, cy, w, h): sigmoid(delta + logit(box)), or with box
+    reparametrisation (boxEncoding 'reparam'): xy = dxy * wh + xy, wh = exp(dwh) * wh."""
+    if not reparam:
+        return torch.sigmoid(delta + inverse_sigmoid(box))
+    xy = delta[..., :2] * box[..., 2:] + box[..., :2]
+    wh = delta[..., 2:].exp() * box[..., 2:]
+    return torch.cat([xy, wh], dim=-1)
+
+
+def sine_embedding(box, d):
+    """[B, Q, 4] boxes -> [B, Q, 2d]: per coordinate in the order y, x, w, h, d/2 channels of
+    sin(2 pi v / T_j) and cos(2 pi v / T_j) interleaved, T_j = 10000 ** (2 * (j // 2) / (d / 2))."""
+    half = d // 2
+    j = torch.arange(half, dtype=box.dtype)
+    t = 10000 ** (2 * torch.div(j, 2, rounding_mode='floor') / half)
+    parts = []
+    for c in (1, 0, 2, 3):
+        v = box[..., c:c + 1] * (2 * math.pi) / t  # [B, Q, half]
+        parts.append(torch.stack([v[..., 0::2].sin(), v[..., 1::2].cos()], dim=-1).flatten(-2))
+    return torch.cat(parts, dim=-1)
 
 
 # ---------------------------------------------------------------------------- modules
@@ -152,8 +178,11 @@ class Backbone(nn.Module):
         super().__init__()
         c, p0, s = a['width'], a['storedPatch'], a['posGrid']
         self.global_blocks = set(a['globalBlocks'])
+        self.cls = bool(a.get('clsToken', False))
         self.patch_embed = nn.Conv2d(a['inChannels'], c, kernel_size=p0, stride=p0)
-        self.pos_embed = nn.Parameter(torch.zeros(1, s * s, c))
+        if self.cls:
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, c))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (1 if self.cls else 0) + s * s, c))
         self.blocks = nn.ModuleList(ViTBlock(c, a['heads'], a['mlpRatio'], a['eps']) for _ in range(a['depth']))
         self.norm = nn.LayerNorm(c, eps=a['eps'])
 
@@ -166,6 +195,49 @@ class Projector(nn.Module):
 
     def forward(self, x):
         return self.norm(self.linear(x))
+
+
+class ConvNormAct(nn.Module):
+    """Conv without bias, LayerNorm over channels, SiLU (`<name>.conv`, `<name>.norm`)."""
+
+    def __init__(self, c_in, c_out, k, eps):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size=k, padding=k // 2, bias=False)
+        self.norm = nn.LayerNorm(c_out, eps=eps)
+
+    def forward(self, x):
+        y = self.norm(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return F.silu(y)
+
+
+class Bottleneck(nn.Module):
+    def __init__(self, c, eps):
+        super().__init__()
+        self.cv1 = ConvNormAct(c, c, 3, eps)
+        self.cv2 = ConvNormAct(c, c, 3, eps)
+
+    def forward(self, x):
+        return self.cv2(self.cv1(x))  # no shortcut
+
+
+class C2fProjector(nn.Module):
+    """RF-DETR's projector: C2f (1x1 conv, split, bottlenecks, 1x1 conv) and a LayerNorm, on
+    [B, T*C, G, G] -> [B, D, G, G]."""
+
+    def __init__(self, c_in, d, n, eps):
+        super().__init__()
+        self.c = d // 2
+        self.cv1 = ConvNormAct(c_in, 2 * self.c, 1, eps)
+        self.m = nn.ModuleList(Bottleneck(self.c, eps) for _ in range(n))
+        self.cv2 = ConvNormAct((2 + n) * self.c, d, 1, eps)
+        self.norm = nn.LayerNorm(d, eps=eps)
+
+    def forward(self, x):
+        y = list(self.cv1(x).split(self.c, dim=1))
+        for m in self.m:
+            y.append(m(y[-1]))
+        out = self.cv2(torch.cat(y, dim=1))
+        return self.norm(out.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
 
 
 class TwoStage(nn.Module):
@@ -233,9 +305,9 @@ class FFN(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, d, heads, points, ffn, eps):
+    def __init__(self, d, heads, points, ffn, eps, sa_heads=None):
         super().__init__()
-        self.self_attn = SelfAttention(d, heads)
+        self.self_attn = SelfAttention(d, sa_heads or heads)
         self.norm1 = nn.LayerNorm(d, eps=eps)
         self.cross_attn = DeformableAttention(d, heads, points)
         self.norm2 = nn.LayerNorm(d, eps=eps)
@@ -254,8 +326,11 @@ class Decoder(nn.Module):
     def __init__(self, a, num_classes):
         super().__init__()
         d = a['width']
-        self.ref_point_head = MLP([4, d, d])
-        self.layers = nn.ModuleList(DecoderLayer(d, a['heads'], a['points'], a['ffn'], a['eps']) for _ in range(a['maxLayers']))
+        self.ref_point_head = MLP([2 * d if a.get('queryPos') == 'sine' else 4, d, d])
+        self.layers = nn.ModuleList(DecoderLayer(d, a['heads'], a['points'], a['ffn'], a['eps'], a.get('selfAttnHeads'))
+                                    for _ in range(a['maxLayers']))
+        if a.get('finalNorm'):
+            self.norm = nn.LayerNorm(d, eps=a['eps'])
         # heads shared by all layers
         self.class_head = nn.Linear(d, num_classes)
         self.bbox_head = MLP([d, d, d, 4])
@@ -270,9 +345,15 @@ class Supernet(nn.Module):
         b, dec = arch['backbone'], arch['decoder']
         d, k = dec['width'], arch['numClasses']
         self.backbone = Backbone(b)
-        self.projector = Projector(b['width'] * len(b['tapBlocks']), d, dec['eps'])
+        proj = arch.get('projector') or {'type': 'linear'}
+        if proj['type'] == 'c2f':
+            self.projector = C2fProjector(b['width'] * len(b['tapBlocks']), d, proj['bottlenecks'], proj['eps'])
+        else:
+            self.projector = Projector(b['width'] * len(b['tapBlocks']), d, dec['eps'])
         self.two_stage = TwoStage(d, k, dec['eps'])
         self.query_feat = nn.Embedding(dec['maxQueries'], d)
+        if dec.get('refpointEmbed'):
+            self.refpoint_embed = nn.Embedding(dec['maxQueries'], 4)
         self.decoder = Decoder(dec, k)
 
     # -- weight resizing (constants of a subnet) --
@@ -280,8 +361,9 @@ class Supernet(nn.Module):
         return resize_patch_kernel(self.backbone.patch_embed.weight, patch)
 
     def pos_table(self, grid):
-        """The position table resized to grid x grid, [1, C, G, G] (row-major spatial)."""
-        return resize_pos_table(self.backbone.pos_embed, grid)
+        """The patch position table resized to grid x grid, [1, C, G, G] (row-major spatial)."""
+        pos = self.backbone.pos_embed[:, 1:] if self.backbone.cls else self.backbone.pos_embed
+        return resize_pos_table(pos, grid, self.arch['backbone'].get('posResize') == 'bicubic-antialias')
 
     def anchors(self, grid, dtype):
         ys, xs = torch.meshgrid(torch.arange(grid, dtype=dtype), torch.arange(grid, dtype=dtype), indexing='ij')
@@ -308,45 +390,89 @@ class Supernet(nn.Module):
             pos_table = self.pos_table(G)
         x = F.conv2d(image, kernel, self.backbone.patch_embed.bias, stride=p)  # [B, C, G, G]
         x = to_window_major(x, nw) + to_window_major(pos_table, nw)
+        N, C = G * G, x.shape[-1]
+        nwin = nw * nw
+        if self.backbone.cls:
+            # each window: its CLS token (with position entry 0), then its patch tokens
+            cls = (self.backbone.cls_token + self.backbone.pos_embed[:, :1]).expand(B * nwin, 1, C)
+            x = torch.cat([cls, x.reshape(B * nwin, N // nwin, C)], dim=1).reshape(B, -1, C)
 
-        # 4. blocks
+        # 4. blocks (windowed: a reshape of the window-major sequence; global: all of it)
         outs = {}
         for i, blk in enumerate(self.backbone.blocks):
-            windows = 1 if (nw == 1 or i in self.backbone.global_blocks) else nw * nw
+            windows = 1 if (nw == 1 or i in self.backbone.global_blocks) else nwin
             x = blk(x, windows)
             outs[i] = x
 
         # 5. projector -> memory (row-major)
-        taps = [self.backbone.norm(outs[t]) for t in bb['tapBlocks']]
-        memory = to_row_major(self.projector(torch.cat(taps, dim=-1)), nw, G)
+        def patches(t):
+            return t.reshape(B * nwin, -1, C)[:, 1:].reshape(B, N, C) if self.backbone.cls else t
+
+        taps = torch.cat([self.backbone.norm(patches(outs[t])) for t in bb['tapBlocks']], dim=-1)
+        if isinstance(self.projector, C2fProjector):
+            grid_in = to_row_major(taps, nw, G).transpose(1, 2).reshape(B, -1, G, G)
+            memory = self.projector(grid_in).flatten(2).transpose(1, 2)
+        else:
+            memory = to_row_major(self.projector(taps), nw, G)
 
         # 6. two-stage proposals
         ts = self.two_stage
-        enc = ts.enc_output_norm(ts.enc_output(memory))
+        reparam = a.get('boxEncoding') == 'reparam'
+        anchors = self.anchors(G, memory.dtype)
+        src = memory
+        if reparam:
+            # anchors outside (0.01, 0.99) are zeroed and propose from zeroed memory (RF-DETR)
+            valid = ((anchors.float() > 0.01) & (anchors.float() < 0.99)).all(-1, keepdim=True)
+            anchors = anchors.masked_fill(~valid, 0.0)
+            src = memory.masked_fill(~valid, 0.0)
+        enc = ts.enc_output_norm(ts.enc_output(src))
         enc_logits = ts.class_head(enc)  # [B, N, K]
         delta = ts.bbox_head(enc)
-        anchors = self.anchors(G, memory.dtype)
-        anchor_logit = torch.log(anchors / (1 - anchors))
-        proposals = torch.sigmoid(delta + anchor_logit)
+        if reparam:
+            proposals = apply_delta(delta, anchors, True)
+        else:
+            anchor_logit = torch.log(anchors / (1 - anchors))
+            proposals = torch.sigmoid(delta + anchor_logit)
         scores = enc_logits.max(dim=-1).values  # [B, N]
-        idx = torch.topk(scores, Q, dim=1, largest=True, sorted=True).indices  # [B, Q]
+        S = min(Q, G * G)  # with learned reference boxes Q may exceed the tokens (RF-DETR)
+        idx = torch.topk(scores, S, dim=1, largest=True, sorted=True).indices  # [B, S]
         K = enc_logits.shape[-1]
-        ref = torch.gather(proposals, 1, idx.unsqueeze(-1).expand(B, Q, 4))
-        logits = torch.gather(enc_logits, 1, idx.unsqueeze(-1).expand(B, Q, K))
+        ref = torch.gather(proposals, 1, idx.unsqueeze(-1).expand(B, S, 4))
+        logits = torch.gather(enc_logits, 1, idx.unsqueeze(-1).expand(B, S, K))
         boxes_list, logits_list = [ref], [logits]
+        if a['decoder'].get('refpointEmbed'):
+            learned = self.refpoint_embed.weight[:Q].unsqueeze(0).expand(B, Q, 4)
+            rest = learned[:, S:] if reparam else torch.sigmoid(learned[:, S:])
+            ref = torch.cat([apply_delta(learned[:, :S], ref, reparam), rest], dim=1)
 
         # 7. content queries
         tgt = self.query_feat.weight[:Q].unsqueeze(0).expand(B, Q, -1)
 
         # 8. decoder layers
         dec = self.decoder
+        d = tgt.shape[-1]
+        fixed = a['decoder'].get('refPoints') == 'fixed'
+        sine = a['decoder'].get('queryPos') == 'sine'
+
+        def query_pos(r):
+            return dec.ref_point_head(sine_embedding(r, d) if sine else r)
+
+        def heads(t):
+            return dec.norm(t) if a['decoder'].get('finalNorm') else t
+
+        pos = query_pos(ref) if fixed else None
         for layer in dec.layers[:L]:
-            pos = dec.ref_point_head(ref)
-            tgt = layer(tgt, pos, ref, memory, G)
-            ref = torch.sigmoid(dec.bbox_head(tgt) + inverse_sigmoid(ref))
-            logits = dec.class_head(tgt)
-            boxes_list.append(ref)
+            tgt = layer(tgt, pos if fixed else query_pos(ref), ref, memory, G)
+            h = heads(tgt)
+            if fixed:
+                boxes = apply_delta(dec.bbox_head(h), ref, reparam)
+            else:
+                ref = apply_delta(dec.bbox_head(tgt), ref, reparam)
+                boxes = ref
+            logits = dec.class_head(h)
+            boxes_list.append(boxes)
             logits_list.append(logits)
+        ref = boxes_list[-1]
 
         # 9. outputs
         if exits:

@@ -12,6 +12,13 @@ from snc_ref.model import inverse_sigmoid, to_row_major, to_window_major
 
 def train_forward(net, image, config):
     a = net.arch
+    rf = [k for k in ('clsToken', 'posResize') if a['backbone'].get(k) not in (None, False, 'bicubic')]
+    rf += [k for k in ('finalNorm', 'refpointEmbed') if a['decoder'].get(k)]
+    rf += [k for k in ('refPoints', 'queryPos') if a['decoder'].get(k) not in (None, 'refine', 'mlp')]
+    rf += [k for k in ('projector', 'boxEncoding') if a.get(k) not in (None, 'sigmoid', {'type': 'linear'})]
+    if rf:
+        raise NotImplementedError(f"train_forward trains snc's own family; this architecture sets {', '.join(rf)} "
+                                  '(RF-DETR options): fine-tune it with rfdetr and import the checkpoint (docs/rfdetr.md)')
     bb = a['backbone']
     p, nw, L, Q = config['patch'], config['windows'], config['layers'], config['queries']
     R = config['resolution']
