@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSubnet } from '../../../src/detr/model.js';
+import { buildBlock, buildSubnet, exitName, fullPlan } from '../../../src/detr/model.js';
+import { blockCounts } from '../../../src/detr/keys.js';
 import { supernetFromRfdetr, type RfdetrCheckpoint } from '../../../src/detr/rfdetr/import.js';
 import { loadSupernetDir, writeSupernetDir, type Supernet } from '../../../src/detr/supernet.js';
 import { Weights } from '../../../src/detr/weights.js';
@@ -93,6 +94,54 @@ for (const { file, config } of SUBNETS) {
     t.true(errs.logits <= LOGIT_TOL, `logits: max abs error ${errs.logits} > ${LOGIT_TOL}`);
   });
 }
+
+test('an RF-DETR subnet built block by block (as the LUT profiler does) gives the whole model', async (t) => {
+  const net = asSupernet(ckpt());
+  const c = { resolution: 160, patch: 16, windows: 2, layers: 2, queries: 50 };
+  const io = readSafetensors(fixture('io_res160_l1_q50.safetensors')).tensors;
+  const image = { dims: [1, 3, 160, 160], data: io.get('input')!.data as Float32Array };
+  const whole = await runOnnx(encodeModel(buildSubnet(net, c)), { image });
+  const env = new Map<string, { dims: number[]; data: Float32Array }>([['image', image]]);
+  const q = net.weights.get('query_feat.weight').data as Float32Array;
+  env.set('tgt.0', { dims: [1, 50, 64], data: q.slice(0, 50 * 64) });
+  const plan = fullPlan(net, c);
+  t.deepEqual([...new Set(plan.map((b) => b.kind))], ['patch_embed', 'vit_block', 'projector', 'two_stage', 'query_pos', 'decoder_layer', 'class_head']);
+  // the plan's blocks are the LUT's: every key with its count
+  const counts = new Map<string, number>();
+  for (const b of plan) counts.set(b.key, (counts.get(b.key) ?? 0) + 1);
+  const lut = blockCounts(net.spec.architecture, c);
+  for (const [k, n] of counts) t.is(lut.get(k), n, k);
+  t.true([...plan.map((b) => b.key)].some((k) => k.includes(',cls=4')), 'ViT block keys count the CLS tokens');
+  for (const block of plan) {
+    const feeds = Object.fromEntries(block.inputs.map((i) => [i.name, env.get(i.name)!]));
+    const out = await runOnnx(encodeModel(buildBlock(net, c, block)), feeds);
+    for (const o of block.outputs) {
+      t.deepEqual([...out[o.name].dims], o.shape, `${block.name} ${o.name}`);
+      env.set(o.name, { dims: o.shape, data: out[o.name].data });
+    }
+  }
+  t.true(maxAbsDiff(env.get('boxes.2')!.data, whole.boxes.data) < 1e-5);
+  t.true(maxAbsDiff(env.get('logits.2')!.data, whole.logits.data) < 1e-4);
+});
+
+test('RF-DETR exits and query branches equal the subnets they stand for', async (t) => {
+  const net = asSupernet(ckpt());
+  const c = { resolution: 160, patch: 16, windows: 2, layers: 2, queries: 100 };
+  const input = readSafetensors(fixture('io_res160_l1_q50.safetensors')).tensors.get('input')!;
+  const run = (cfg: typeof c, opts = {}) => runOnnx(encodeModel(buildSubnet(net, cfg, opts)), { image: { dims: [...input.dims], data: input.data as Float32Array } });
+  const all = await run(c, { exits: true, queries: [50, 100] });
+  const one = await run({ ...c, layers: 1, queries: 50 });
+  t.true(maxAbsDiff(all[exitName('boxes', 50, 1)].data, one.boxes.data) < 1e-6);
+  t.true(maxAbsDiff(all[exitName('logits', 50, 1)].data, one.logits.data) < 1e-5);
+  t.deepEqual(all.boxes_2.data, all.boxes.data);
+  // depth 0: the selected proposals, min(Q, N) of them (N = 64 at res 128)
+  t.deepEqual([...all.boxes_0.dims], [1, 100, 4]);
+  const small = readSafetensors(fixture('io.safetensors')).tensors.get('input')!;
+  const at128 = await runOnnx(encodeModel(buildSubnet(net, { ...c, resolution: 128 }, { exits: true })), { image: { dims: [...small.dims], data: small.data as Float32Array } });
+  t.deepEqual([...at128.boxes_0.dims], [1, 64, 4]);
+  t.deepEqual([...at128.logits_0.dims], [1, 64, 91]);
+  t.deepEqual([...at128.boxes.dims], [1, 100, 4]);
+});
 
 test('the import reads the architecture and keeps group 0', (t) => {
   const r = supernetFromRfdetr(ckpt(), { vitHeads: VIT_HEADS });
