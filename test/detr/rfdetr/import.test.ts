@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBlock, buildSubnet, exitName, fullPlan } from '../../../src/detr/model.js';
 import { blockCounts } from '../../../src/detr/keys.js';
-import { supernetFromRfdetr, type RfdetrCheckpoint } from '../../../src/detr/rfdetr/import.js';
+import { rfdetrNameMap, supernetFromRfdetr, type RfdetrCheckpoint } from '../../../src/detr/rfdetr/import.js';
+import { PRESETS } from '../../../src/detr/presets.js';
+import { seededWeights } from '../../../src/detr/weights.js';
+import { f32 } from '../../../src/onnx/tensor.js';
 import { loadSupernetDir, writeSupernetDir, type Supernet } from '../../../src/detr/supernet.js';
 import { Weights } from '../../../src/detr/weights.js';
 import { encodeModel } from '../../../src/onnx/writer.js';
@@ -234,4 +237,57 @@ test('writeSupernetDir writes a loadable folder whole and keeps an existing one 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * An RF-DETR state dict at Nano's shapes, made from the nano preset's seeded weights by the
+ * inverse of the name map: 13 groups (group 0 the preset's), q/k/v and in_proj as RF-DETR keeps them.
+ */
+function nanoStateDict(): Map<string, Tensor> {
+  const a = PRESETS.nano.spec.architecture;
+  const w = seededWeights(a, 5);
+  const out = new Map<string, Tensor>();
+  const groups = 13;
+  for (const [name, src] of rfdetrNameMap(a)) {
+    const t = w.get(name)!;
+    if (src.from.length === 3) {
+      // q, k, v thirds of the fused qkv
+      const third = t.data.length / 3;
+      src.from.forEach((n, k) => out.set(n, f32([t.dims[0] / 3, ...t.dims.slice(1)], (t.data as Float32Array).slice(k * third, (k + 1) * third))));
+    } else if (/in_proj_(weight|bias)$/.test(src.from[0])) {
+      const prev = out.get(src.from[0]);
+      if (!prev) out.set(src.from[0], t);
+      else {
+        const data = new Float32Array(prev.data.length + t.data.length);
+        data.set(prev.data as Float32Array);
+        data.set(t.data as Float32Array, prev.data.length);
+        out.set(src.from[0], f32([prev.dims[0] + t.dims[0], ...t.dims.slice(1)], data));
+      }
+    } else if (name === 'query_feat.weight' || name === 'refpoint_embed.weight') {
+      const data = new Float32Array(t.data.length * groups);
+      for (let g = 0; g < groups; g++) data.set(t.data as Float32Array, g * t.data.length);
+      out.set(src.from[0], f32([t.dims[0] * groups, t.dims[1]], data));
+    } else out.set(src.from[0], t);
+  }
+  for (const [n, t] of [...out]) {
+    const m = /^transformer\.(enc_output|enc_output_norm|enc_out_class_embed|enc_out_bbox_embed)\.0\.(.*)$/.exec(n);
+    if (m) for (let g = 1; g < groups; g++) out.set(`transformer.${m[1]}.${g}.${m[2]}`, t);
+  }
+  out.set('backbone.0.encoder.encoder.embeddings.mask_token', f32([1, 384], new Float32Array(384)));
+  return out;
+}
+
+test('a Nano-sized RF-DETR state dict imports (variant nano, no args) to the nano preset\'s architecture and weights', (t) => {
+  const state = nanoStateDict();
+  const t0 = performance.now();
+  const r = supernetFromRfdetr({ state, source: 'nano.safetensors' }, { variant: 'nano' });
+  t.log(`${state.size} tensors mapped in ${(performance.now() - t0).toFixed(0)} ms`);
+  t.deepEqual(r.spec.architecture, PRESETS.nano.spec.architecture);
+  t.deepEqual(r.spec.classes, PRESETS.nano.spec.classes);
+  t.deepEqual(r.spec.default, PRESETS.nano.spec.default);
+  const w = seededWeights(PRESETS.nano.spec.architecture, 5);
+  t.is(r.weights.size, w.size);
+  const bytes = (x: Tensor) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength);
+  const differ = [...w].filter(([name, want]) => !r.weights.has(name) || !bytes(r.weights.get(name)!).equals(bytes(want))).map(([n]) => n);
+  t.deepEqual(differ, []);
 });
