@@ -1,5 +1,6 @@
 export { SncError } from './errors.js';
-export { loadSupernet, loadSupernetDir, type Supernet } from './detr/supernet.js';
+export { loadSupernet, loadSupernetDir, writeSupernetDir, type Supernet } from './detr/supernet.js';
+export { supernetFromRfdetr, RFDETR_VARIANTS, type RfdetrCheckpoint, type RfdetrVariant, type RfdetrImport } from './detr/rfdetr/import.js';
 export { parseConfig, validateConfig, enumerateConfigs, configKey, type SubnetConfig, type SupernetSpec, type KnobGrid } from './detr/spec.js';
 export { buildSubnet, buildBlock, planSubnet, type Block, type BuildOptions } from './detr/model.js';
 export { subnetCost } from './detr/cost.js';
