@@ -1,5 +1,5 @@
 import { subnetCost } from '../detr/cost.js';
-import { configKey, enumerateConfigs, KNOB_NAMES, parseConfig, validateConfig } from '../detr/spec.js';
+import { configKey, enumerateConfigs, KNOB_NAMES, parseConfig, untrainedKnobs, validateConfig } from '../detr/spec.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { weightShapes } from '../detr/weights.js';
 import { parse, requireString } from './args.js';
@@ -25,8 +25,10 @@ export async function run(argv: string[]): Promise<number> {
     weightsSha256: net.weights.hash,
     storedParams: stored,
     knobs: net.spec.knobs,
+    ...(net.spec.untrained ? { untrained: net.spec.untrained } : {}),
     validSubnets: enumerateConfigs(net.spec.knobs, net.spec.architecture).length,
     config: configKey(config),
+    configUntrained: untrainedKnobs(net.spec, config),
     params: cost.params,
     flops: cost.flops,
   };
@@ -36,9 +38,10 @@ export async function run(argv: string[]): Promise<number> {
       `supernet      ${result.supernet} (${result.dir})`,
       `weights       sha256 ${result.weightsSha256.slice(0, 16)}…, ${(stored / 1e6).toFixed(2)} M stored parameters`,
       'knob grid:',
-      ...KNOB_NAMES.map((k) => `  ${k.padEnd(11)} ${net.spec.knobs[k].join(', ')}`),
+      ...KNOB_NAMES.map((k) => `  ${k.padEnd(11)} ${net.spec.knobs[k].map((v) => (net.spec.untrained?.[k]?.includes(v) ? `${v}*` : String(v))).join(', ')}`),
+      ...(net.spec.untrained ? ['  * untrained: exportable; snc search leaves these out unless --include-untrained'] : []),
       `valid subnets ${result.validSubnets}`,
-      `config        ${result.config}`,
+      `config        ${result.config}${result.configUntrained.length ? ` (untrained: ${result.configUntrained.join(', ')})` : ''}`,
       `  params      ${(cost.params / 1e6).toFixed(3)} M`,
       `  FLOPs       ${(cost.flops / 1e9).toFixed(3)} G`,
     ];

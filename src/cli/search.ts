@@ -23,6 +23,8 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   --out DIR            where to write (default out/search/<supernet>)
   --metric ap|ap50     accuracy axis: AP@[.5:.95] (default) or AP@.5
   --exhaustive         evaluate every subnet on every image (no screening, no pruning)
+  --include-untrained  search subnets with knob values the weights were not trained at too
+                       (an imported RF-DETR checkpoint's other patch sizes and window counts)
   --subset N           images of the screening subset (default ${DEFAULT_SUBSET})
   --margin X           smallest accuracy margin for ruling a subnet out from its subset score
                        (default ${DEFAULT_MARGIN}; the margin used also covers the predictor's observed error)
@@ -60,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
     out: { type: 'string' },
     metric: { type: 'string' },
     exhaustive: { type: 'boolean' },
+    'include-untrained': { type: 'boolean' },
     subset: { type: 'string' },
     margin: { type: 'string' },
     workers: { type: 'string' },
@@ -105,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       metric,
       budgetMs,
       exhaustive: values.exhaustive === true,
+      includeUntrained: values['include-untrained'] === true,
       subset,
       margin,
       workers,

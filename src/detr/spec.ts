@@ -111,6 +111,18 @@ export interface SupernetSpec {
   default: SubnetConfig;
   preprocess: Preprocess;
   classes: string[];
+  /**
+   * Knob values of the grid the weights were never trained at (an imported RF-DETR checkpoint:
+   * patch sizes and window counts other than its own). Their subnets export and profile like
+   * any other; search leaves them out unless asked to include them.
+   */
+  untrained?: Partial<KnobGrid>;
+}
+
+/** The untrained knob values a config uses, as `knob=value` (empty when it uses none). */
+export function untrainedKnobs(spec: Pick<SupernetSpec, 'untrained'>, c: SubnetConfig): string[] {
+  if (!spec.untrained) return [];
+  return KNOB_NAMES.filter((k) => spec.untrained![k]?.includes(c[k])).map((k) => `${SHORT[k]}=${c[k]}`);
 }
 
 export function configKey(c: SubnetConfig): string {
@@ -212,5 +224,12 @@ export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {
   if (spec.classes.length !== a.numClasses) bad(`${spec.classes.length} class names for numClasses ${a.numClasses}`);
   const why = invalidReason(spec.knobs, spec.default, a);
   if (why) bad(`default config: ${why}`);
+  for (const k of Object.keys(spec.untrained ?? {}) as KnobName[]) {
+    if (!KNOB_NAMES.includes(k)) bad(`untrained.${k} is not a knob; valid knobs are ${choices(KNOB_NAMES)}`);
+    const off = spec.untrained![k]!.filter((v) => !spec.knobs[k].includes(v));
+    if (off.length) bad(`untrained.${k} lists ${off.join(', ')}, which knobs.${k} does not have`);
+  }
+  const untrained = untrainedKnobs(spec, spec.default);
+  if (untrained.length) bad(`the default config uses untrained ${untrained.join(', ')}`);
   return spec;
 }

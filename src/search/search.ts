@@ -32,7 +32,7 @@ import { defaultThreads } from '../eval/evaluate.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
-import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
+import { configKey, enumerateConfigs, untrainedKnobs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { sha256 } from '../detr/supernet.js';
 
@@ -62,6 +62,8 @@ export interface SearchOptions {
   budgetMs?: number;
   /** Evaluate every group on every image (no subset, no pruning). */
   exhaustive?: boolean;
+  /** Search subnets that use knob values the weights were not trained at too (spec.untrained; default: left out). */
+  includeUntrained?: boolean;
   /** Images of the screening subset (default 100); a subset as large as the set means exhaustive. */
   subset?: number;
   /** Smallest accuracy margin for ruling a subnet out from its subset score (default 0.01). */
@@ -235,7 +237,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   const marginFloor = opts.margin ?? DEFAULT_MARGIN;
   const cache = opts.cache === undefined ? EvalCache.default() : opts.cache;
 
-  const configs = enumerateConfigs(net.spec.knobs, net.spec.architecture);
+  const configs = enumerateConfigs(net.spec.knobs, net.spec.architecture).filter((c) => opts.includeUntrained || !untrainedKnobs(net.spec, c).length);
   const predictors = opts.luts.map(({ lut }) => new LatencyPredictor(lut, net.spec.architecture));
   const latency = predictors.map((p) => configs.map((c) => p.predict(c)));
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SncError } from '../../src/errors.js';
 import { PRESETS } from '../../src/detr/presets.js';
-import { checkSpec, configKey, enumerateConfigs, parseConfig, validateConfig } from '../../src/detr/spec.js';
+import { checkSpec, configKey, enumerateConfigs, parseConfig, untrainedKnobs, validateConfig } from '../../src/detr/spec.js';
 
 const grid = PRESETS.nano.spec.knobs;
 
@@ -50,4 +50,16 @@ test('spec check names the bad field', (t) => {
   const spec = structuredClone(PRESETS['shapes-tiny'].spec);
   spec.architecture.backbone.tapBlocks = [9];
   t.regex(t.throws(() => checkSpec(spec, 'x/supernet.json'))!.message, /^x\/supernet\.json: block index 9 is outside 0\.\.5/);
+});
+
+test('untrained knob values must be in the grid, and the default uses none', (t) => {
+  const spec = structuredClone(PRESETS['shapes-tiny'].spec);
+  spec.untrained = { patch: [8] };
+  t.notThrows(() => checkSpec(spec, 's.json'));
+  t.deepEqual(untrainedKnobs(spec, { ...spec.default, patch: 8 }), ['patch=8']);
+  t.deepEqual(untrainedKnobs(spec, spec.default), []);
+  spec.untrained = { patch: [12] };
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /^s\.json: untrained\.patch lists 12, which knobs\.patch does not have/);
+  spec.untrained = { patch: [16] };
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /^s\.json: the default config uses untrained patch=16/);
 });

@@ -311,3 +311,15 @@ test('report: the plot shows evaluated subnets, ruled-out ones, the front and th
   t.like(json.devices[0], { device: 'ort-cpu-1t', lut: { file: luts[0].path, familyHash: luts[0].lut.supernet.familyHash } });
 });
 
+
+test('subnets with knob values the weights were not trained at are left out unless asked for', async (t) => {
+  const marked = { ...net, spec: { ...net.spec, untrained: { patch: [8] } } };
+  const table = apTable(7);
+  const ev = tableEvaluator(table);
+  const r = await search(base({ net: marked, evaluator: ev, exhaustive: true }));
+  t.true(r.subnets.length > 0);
+  t.true(r.subnets.every((s) => s.config.patch === 16), 'patch 8 is untrained');
+  t.true(ev.calls.every((c) => c.config.patch === 16));
+  const all = await search(base({ net: marked, evaluator: tableEvaluator(table), exhaustive: true, includeUntrained: true }));
+  t.is(all.subnets.length, configs.length);
+});

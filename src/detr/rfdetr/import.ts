@@ -260,7 +260,12 @@ function ignoredReason(name: string, depth: number, notes: Set<string>): boolean
   return false;
 }
 
-function defaultGrid(cfg: RfConfig, tokensOk: (res: number) => boolean): KnobGrid {
+/**
+ * The imported knob grid: resolutions from 0.75x to 1.25x the trained one in steps of patch x
+ * windows, decoder depths 1..L, a quarter to all of the queries, and beside the trained patch
+ * size and window count a few others (patch ± 4, windows 1 and 2x up to 4), marked untrained.
+ */
+function defaultGrid(cfg: RfConfig, tokensOk: (res: number) => boolean): { knobs: KnobGrid; untrained: Partial<KnobGrid> } {
   const unit = cfg.patch_size * cfg.num_windows;
   const resolution: number[] = [];
   for (let r = Math.ceil((cfg.resolution * 0.75) / unit) * unit; r <= cfg.resolution * 1.25; r += unit) if (tokensOk(r)) resolution.push(r);
@@ -268,12 +273,19 @@ function defaultGrid(cfg: RfConfig, tokensOk: (res: number) => boolean): KnobGri
   resolution.sort((x, y) => x - y);
   const Q = cfg.num_queries;
   const queries = [...new Set([Math.round(Q / 4), Math.round(Q / 2), Math.round((3 * Q) / 4), Q])].filter((q) => q > 0);
+  const p = cfg.patch_size;
+  const nw = cfg.num_windows;
+  const otherPatches = [p - 4, p + 4].filter((x) => x >= 4);
+  const otherWindows = [1, 2 * nw].filter((x) => x !== nw && x <= 4);
   return {
-    resolution,
-    patch: [cfg.patch_size],
-    windows: [cfg.num_windows],
-    layers: Array.from({ length: cfg.dec_layers }, (_, i) => i + 1),
-    queries,
+    knobs: {
+      resolution,
+      patch: [...otherPatches, p].sort((a, b) => a - b),
+      windows: [...otherWindows, nw].sort((a, b) => a - b),
+      layers: Array.from({ length: cfg.dec_layers }, (_, i) => i + 1),
+      queries,
+    },
+    untrained: { patch: otherPatches, windows: otherWindows },
   };
 }
 
@@ -372,7 +384,7 @@ export function supernetFromRfdetr(ckpt: RfdetrCheckpoint, opts: { variant?: Rfd
   };
 
   const tokensOk = (r: number) => (r / cfg.patch_size) ** 2 >= cfg.num_queries;
-  const knobs = defaultGrid(cfg, tokensOk);
+  const { knobs, untrained } = defaultGrid(cfg, tokensOk);
   const spec: SupernetSpec = {
     format: 'snc-supernet',
     version: 1,
@@ -382,6 +394,7 @@ export function supernetFromRfdetr(ckpt: RfdetrCheckpoint, opts: { variant?: Rfd
     default: { resolution: cfg.resolution, patch: cfg.patch_size, windows: cfg.num_windows, layers: cfg.dec_layers, queries: cfg.num_queries },
     preprocess: IMAGENET,
     classes: classNames(K, cfg.class_names, notes),
+    untrained,
   };
 
   // rename, checking that every tensor is used or knowingly left out

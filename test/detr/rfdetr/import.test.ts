@@ -155,6 +155,8 @@ test('the import reads the architecture and keeps group 0', (t) => {
   t.is(a.numClasses, 91);
   t.is(a.boxEncoding, 'reparam');
   t.deepEqual(r.spec.default, { resolution: 128, patch: 16, windows: 2, layers: 2, queries: 100 });
+  t.deepEqual(r.spec.knobs, { resolution: [128, 160], patch: [12, 16, 20], windows: [1, 2, 4], layers: [1, 2], queries: [25, 50, 75, 100] });
+  t.deepEqual(r.spec.untrained, { patch: [12, 20], windows: [1, 4] });
   t.is(r.spec.classes[1], 'person');
   t.is(r.spec.classes[90], 'toothbrush');
   t.deepEqual(r.weights.get('refpoint_embed.weight')!.dims, [100, 4]);
