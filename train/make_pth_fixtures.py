@@ -5,7 +5,9 @@ views.pth holds tensors whose layout the reader must get right: strided and offs
 shared storages, float16 / bfloat16 / float64 (read as float32), int64, int32, bool, an
 nn.Parameter, a zero-element tensor, a scalar, an OrderedDict state dict with `_metadata`
 and an argparse.Namespace. views.json holds the expected values (row-major, as lists).
-plain.pkl is a protocol-2 pickle of plain containers (no globals but set/bytes/OrderedDict).
+plain-p2.pkl / plain-p4.pkl are pickles of plain containers (no globals but set, bytes,
+OrderedDict). train-layout.pth has the layout of an RF-DETR training checkpoint: model,
+ema_model (= 2 x model), optimizer and lr_scheduler state dicts, epoch, args.
 
     /usr/bin/python3 train/make_pth_fixtures.py test/fixtures/pth
 """
@@ -60,7 +62,18 @@ def main():
     for proto in (2, 4):
         with open(os.path.join(out, f'plain-p{proto}.pkl'), 'wb') as f:
             pickle.dump(plain, f, protocol=proto)
-    print(f'wrote {out}/views.pth, views.json, plain-p2.pkl, plain-p4.pkl', file=sys.stderr)
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.LayerNorm(2))
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+    m(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10)
+    sched.step()
+    ema = collections.OrderedDict((k, v.clone() * 2) for k, v in m.state_dict().items())
+    torch.save({'model': m.state_dict(), 'ema_model': ema, 'optimizer': opt.state_dict(),
+                'lr_scheduler': sched.state_dict(), 'epoch': 5, 'args': argparse.Namespace(resolution=64)},
+               os.path.join(out, 'train-layout.pth'))
+    print(f'wrote {out}/views.pth, views.json, plain-p2.pkl, plain-p4.pkl, train-layout.pth', file=sys.stderr)
 
 
 if __name__ == '__main__':

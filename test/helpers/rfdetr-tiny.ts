@@ -1,16 +1,4 @@
-/**
- * The RF-DETR reference fixture (../shared/fixtures/rfdetr-tiny, see its README): committed
- * copies under test/fixtures/ win, then the shared folder beside the checkout.
- */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+/** The RF-DETR reference fixture: a copy of shared/fixtures/rfdetr-tiny (its README says how it was made). */
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-
-export function rfdetrTinyDir(): string {
-  const candidates = [join(root, 'test/fixtures/rfdetr-tiny'), join(root, '../shared/fixtures/rfdetr-tiny'), join(root, '../../shared/fixtures/rfdetr-tiny'), '/work/shared/fixtures/rfdetr-tiny'];
-  const dir = candidates.find((d) => existsSync(join(d, 'rf-detr-tiny-random.pth')));
-  if (!dir) throw new Error(`the rfdetr-tiny fixture is in none of ${candidates.join(', ')}`);
-  return dir;
-}
+export const RFDETR_TINY = fileURLToPath(new URL('../../../test/fixtures/rfdetr-tiny/', import.meta.url));

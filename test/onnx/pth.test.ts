@@ -8,12 +8,12 @@ import { parsePth, readPth } from '../../src/onnx/pth.js';
 import { readSafetensors } from '../../src/onnx/safetensors.js';
 import { ZipArchive } from '../../src/onnx/zip.js';
 import { P, pickle } from '../helpers/pickle.js';
-import { rfdetrTinyDir } from '../helpers/rfdetr-tiny.js';
+import { RFDETR_TINY } from '../helpers/rfdetr-tiny.js';
 import { writeZip } from '../helpers/zip.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const views = join(root, 'test/fixtures/pth/views.pth');
-const tiny = rfdetrTinyDir();
+const tiny = RFDETR_TINY;
 const tinyPth = join(tiny, 'rf-detr-tiny-random.pth');
 
 function refused(t: import('ava').ExecutionContext, f: () => unknown, re: RegExp): void {
@@ -201,4 +201,15 @@ test('mutated checkpoints read or fail with one SncError line, never anything el
     { seed: 16, numRuns: 1500 },
   );
   t.pass();
+});
+
+test("a training checkpoint's ema_model reads beside model; optimizer and scheduler state do not stop it (train/make_pth_fixtures.py)", (t) => {
+  const ckpt = readPth(join(root, 'test/fixtures/pth/train-layout.pth'));
+  t.deepEqual(ckpt.keys, ['model', 'ema_model', 'optimizer', 'lr_scheduler', 'epoch', 'args']);
+  t.deepEqual([...ckpt.model.keys()], ['0.weight', '0.bias', '1.weight', '1.bias']);
+  for (const [k, m] of ckpt.model) t.deepEqual(Array.from(ckpt.ema!.get(k)!.data as Float32Array), Array.from(m.data as Float32Array, (x) => x * 2), k);
+  t.deepEqual(ckpt.args, { resolution: 64 });
+  const emaOnly = readPth(join(root, 'test/fixtures/pth/train-layout.pth'), { parts: ['ema'] });
+  t.is(emaOnly.model.size, 0);
+  t.is(emaOnly.ema!.size, 4);
 });
