@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { SncError } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { AtomicFileWriter } from '../util/fs.js';
 import { DTYPE_BYTES, fromBytes, numel, toBytes, type DType, type Tensor } from './tensor.js';
 
 /** Headers larger than this are refused (the format's own reference limit is 100 MB). */
@@ -108,8 +108,8 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
 }
 
-/** Serialises tensors (sorted by name, 8-byte aligned data) to safetensors bytes. */
-export function serializeSafetensors(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+/** The header (length prefix included) of tensors sorted by name, and that order. */
+function layout(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): { map: Map<string, Tensor>; names: string[]; head: Uint8Array; dataBytes: number } {
   const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
   const names = [...map.keys()].sort();
   const header: Record<string, unknown> = {};
@@ -124,10 +124,18 @@ export function serializeSafetensors(tensors: Map<string, Tensor> | Record<strin
   let json = JSON.stringify(header);
   while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
+  const head = new Uint8Array(8 + headerBytes.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  head.set(headerBytes, 8);
+  return { map, names, head, dataBytes: offset };
+}
+
+/** Serialises tensors (sorted by name, 8-byte aligned data) to safetensors bytes. */
+export function serializeSafetensors(tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+  const { map, names, head, dataBytes } = layout(tensors, metadata);
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head, 0);
+  let pos = head.length;
   for (const name of names) {
     const b = toBytes(map.get(name)!);
     out.set(b, pos);
@@ -136,6 +144,19 @@ export function serializeSafetensors(tensors: Map<string, Tensor> | Record<strin
   return out;
 }
 
+/**
+ * Writes a safetensors file atomically (temporary file + rename), tensor by tensor: the file's
+ * bytes are never assembled in memory, so writing costs no copy of the weights.
+ */
 export function writeSafetensors(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>, metadata?: Record<string, string>): void {
-  writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+  const { map, names, head } = layout(tensors, metadata);
+  const w = new AtomicFileWriter(path);
+  try {
+    w.write(head);
+    for (const name of names) w.write(toBytes(map.get(name)!));
+    w.commit();
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
 }

@@ -1,7 +1,10 @@
 import test from 'ava';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SncError } from '../../src/errors.js';
-import { parseSafetensors, serializeSafetensors, MAX_HEADER_BYTES } from '../../src/onnx/safetensors.js';
-import { f32, tensor } from '../../src/onnx/tensor.js';
+import { parseSafetensors, serializeSafetensors, writeSafetensors, MAX_HEADER_BYTES } from '../../src/onnx/safetensors.js';
+import { f32, i64, tensor } from '../../src/onnx/tensor.js';
 
 function withHeader(header: unknown, dataBytes: number): Uint8Array {
   const json = Buffer.from(JSON.stringify(header));
@@ -60,3 +63,11 @@ for (const [name, make, re] of bad)
     t.regex(e!.message, /^w\.safetensors: /);
     t.regex(e!.message, re);
   });
+
+test('writeSafetensors streams the same bytes serializeSafetensors assembles, and leaves no temporary file', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snc-st-'));
+  const tensors = { b: f32([2, 3], [1, 2, 3, 4, 5, 6]), a: i64([2], [7, -8]) };
+  writeSafetensors(join(dir, 'w.safetensors'), tensors, { k: 'v' });
+  t.deepEqual(new Uint8Array(readFileSync(join(dir, 'w.safetensors'))), serializeSafetensors(tensors, { k: 'v' }));
+  t.deepEqual(readdirSync(dir), ['w.safetensors']);
+});
