@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SncError, choices } from '../errors.js';
-import { readSafetensors, serializeSafetensors } from '../onnx/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../onnx/safetensors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { PRESETS } from './presets.js';
 import { checkSpec, type SupernetSpec } from './spec.js';
@@ -47,7 +47,7 @@ export function loadSupernetDir(dir: string): Supernet {
 
 /** Writes a supernet folder atomically, file by file. */
 export function saveSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<string, import('../onnx/tensor.js').Tensor>): void {
-  writeFileAtomic(join(dir, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
+  writeSafetensors(join(dir, 'weights.safetensors'), tensors, { format: 'snc-supernet' });
   writeFileAtomic(join(dir, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
 }
 
@@ -69,7 +69,7 @@ export function writeSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<s
   const old = `${target}.${stamp}.old`;
   try {
     mkdirSync(tmp);
-    writeFileSync(join(tmp, 'weights.safetensors'), serializeSafetensors(tensors, { format: 'snc-supernet' }));
+    writeSafetensors(join(tmp, 'weights.safetensors'), tensors, { format: 'snc-supernet' }); // streamed: no copy of the weights
     writeFileSync(join(tmp, 'supernet.json'), JSON.stringify(spec, null, 2) + '\n');
     if (exists) renameSync(target, old);
     renameSync(tmp, target);
