@@ -4,10 +4,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSubnet } from '../../src/detr/model.js';
 import { loadSupernetDir } from '../../src/detr/supernet.js';
+import { encodeModel } from '../../src/onnx/writer.js';
 import { readSafetensors, writeSafetensors } from '../../src/onnx/safetensors.js';
 import { f32, type Tensor } from '../../src/onnx/tensor.js';
 import { ZipArchive } from '../../src/onnx/zip.js';
+import { runOnnx } from '../helpers/ort.js';
 import { P, pickle } from '../helpers/pickle.js';
 import { RFDETR_TINY } from '../helpers/rfdetr-tiny.js';
 import { writeZip } from '../helpers/zip.js';
@@ -53,6 +56,29 @@ test('snc import rfdetr writes a supernet folder from the fixture .pth', (t) => 
   const again = snc('import', 'rfdetr', pth, '--out', out, '--vit-heads', '3', '--force');
   t.is(again.status, 0, again.stderr);
   t.regex(again.stdout, /^imported .*rf-detr-tiny-random\.pth \(pth\) as rfdetr into .* in \d+\.\d\d s\n {2}\d+ tensors, \d+\.\d\d M parameters; default subnet res=128,/);
+});
+
+test('the folder imported from the .pth gives RF-DETR 1.4.1\'s outputs on both fixture subnets (args read from the checkpoint)', async (t) => {
+  const out = join(tmp(), 'net');
+  const r = snc('import', 'rfdetr', pth, '--out', out, '--vit-heads', '3');
+  t.is(r.status, 0, r.stderr);
+  const net = loadSupernetDir(out);
+  for (const [file, config] of [
+    ['io.safetensors', { resolution: 128, patch: 16, windows: 2, layers: 2, queries: 100 }],
+    ['io_res160_l1_q50.safetensors', { resolution: 160, patch: 16, windows: 2, layers: 1, queries: 50 }],
+  ] as const) {
+    const io = readSafetensors(join(RFDETR_TINY, file)).tensors;
+    const input = io.get('input')!;
+    const got = await runOnnx(encodeModel(buildSubnet(net, config)), { image: { dims: [...input.dims], data: input.data as Float32Array } });
+    for (const [name, tol] of [['boxes', 1e-4], ['logits', 1e-3]] as const) {
+      const want = io.get(name)!.data as Float32Array;
+      t.deepEqual([...got[name].dims], [...io.get(name)!.dims], `${file} ${name} shape`);
+      let err = 0;
+      for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[name].data[i] - want[i]));
+      t.log(`${file}: ${name} max abs error ${err.toExponential(2)}`);
+      t.true(err <= tol, `${file} ${name}: max abs error ${err} > ${tol}`);
+    }
+  }
 });
 
 /** A Nano-layout state dict (12 blocks, taps 3/6/9/12, 300 queries, one group, 16 x 2 sampling points) at the fixture's small widths. */
