@@ -7,15 +7,16 @@
  * raw little-endian bytes), `<name>/version` and, since PyTorch 1.10, `<name>/byteorder`.
  *
  * The pickle is read by the restricted unpickler (./pickle.ts) with only the globals a
- * checkpoint needs; anything else is refused by name. Tensors stay views into the file's bytes
- * where their storage is float32/int64 and contiguous (torch aligns storages to 64 bytes);
- * strided views are materialised and float16/bfloat16/float64 converted to float32.
+ * checkpoint needs; anything else is refused by name. A storage is read only when a tensor of
+ * the state dicts asked for uses it; contiguous float32/int64/... tensors are views of their
+ * storage's bytes (torch aligns storages to 64 bytes), strided views are materialised and
+ * float16/bfloat16/float64 converted to float32.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { SncError, choices } from '../errors.js';
 import { isTuple, PLAIN_GLOBALS, PLAIN_GLOBALS_TEXT, PyGlobal, PyObject, toPlain, typeName, unpickle, type PickleGlobal } from './pickle.js';
 import { fromBytes, numel as countElements, type DType, type Tensor, type TypedArray } from './tensor.js';
-import { ZipArchive } from './zip.js';
+import { fileSource, ZipArchive, type ZipSource } from './zip.js';
 
 /** Element types of torch's typed storages, by storage class name. */
 const STORAGE_TYPES = {
@@ -32,12 +33,12 @@ const STORAGE_TYPES = {
 } as const satisfies Record<string, { bytes: number; out: DType }>;
 type StorageType = keyof typeof STORAGE_TYPES;
 
-/** One storage of the archive: its type and its bytes (a view into the file). */
+/** One storage of the archive: its type, and its bytes, read (and CRC-checked) on first use. */
 export interface TorchStorage {
   type: StorageType;
   key: string;
   numel: number;
-  bytes: Uint8Array;
+  readonly bytes: Uint8Array;
 }
 
 /** A tensor as the pickle describes it: a strided view of a storage, materialised on demand. */
@@ -109,9 +110,12 @@ function describe(v: unknown): string {
   }
 }
 
-/** Reads the archive's pickle, resolving storages. Returns the saved object with TorchTensors in it. */
-export function loadTorchArchive(bytes: Uint8Array, source: string): unknown {
-  const zip = ZipArchive.open(bytes, source);
+/**
+ * Reads the archive's pickle, resolving storages. Returns the saved object with TorchTensors in
+ * it; a storage's bytes are read only when one of its tensors is materialised (toTensor).
+ */
+export function loadTorchArchive(input: Uint8Array | ZipSource, source: string): unknown {
+  const zip = ZipArchive.open(input, source);
   const pkls = [...zip.entries.keys()].filter((k) => k === 'data.pkl' || /^[^/]+\/data\.pkl$/.test(k));
   if (pkls.length === 0) {
     const names = [...zip.entries.keys()].slice(0, 5);
@@ -136,11 +140,19 @@ export function loadTorchArchive(bytes: Uint8Array, source: string): unknown {
       return seen;
     }
     const entry = `${prefix}data/${key}`;
-    if (!zip.has(entry)) fail(`storage '${key}' is missing from the archive (no entry '${entry}')`);
-    const data = zip.read(entry);
+    const found = zip.entries.get(entry);
+    if (!found) return fail(`storage '${key}' is missing from the archive (no entry '${entry}')`);
     const want = count * STORAGE_TYPES[st].bytes;
-    if (data.length < want) fail(`storage '${key}' holds ${data.length} bytes, but ${count} x ${st} needs ${want}`);
-    const s: TorchStorage = { type: st, key, numel: count, bytes: data.subarray(0, want) };
+    if (found.size < want) fail(`storage '${key}' holds ${found.size} bytes, but ${count} x ${st} needs ${want}`);
+    let data: Uint8Array | undefined;
+    const s: TorchStorage = {
+      type: st,
+      key,
+      numel: count,
+      get bytes() {
+        return (data ??= zip.read(entry).subarray(0, want));
+      },
+    };
     storages.set(key, s);
     return s;
   };
@@ -268,10 +280,10 @@ export interface ReadPthOptions {
   parts?: readonly ('model' | 'ema')[];
 }
 
-/** Parses checkpoint bytes. Throws one SncError naming the file and the problem. */
-export function parsePth(bytes: Uint8Array, source: string, opts: ReadPthOptions = {}): PthCheckpoint {
+/** Parses a checkpoint (bytes, or a ZipSource). Throws one SncError naming the file and the problem. */
+export function parsePth(input: Uint8Array | ZipSource, source: string, opts: ReadPthOptions = {}): PthCheckpoint {
   const parts = opts.parts ?? ['model', 'ema'];
-  const top = loadTorchArchive(bytes, source);
+  const top = loadTorchArchive(input, source);
   if (!(top instanceof Map)) throw new SncError(`${source}: checkpoint holds a ${typeName(top)}; expected a dict with 'model' (a state dict)`);
   const keys = [...top.keys()].map(String);
   const isStateDict = top.size > 0 && [...top.values()].every((v) => v instanceof TorchTensor);
@@ -287,7 +299,10 @@ export function parsePth(bytes: Uint8Array, source: string, opts: ReadPthOptions
   return { model, ...(ema ? { ema } : {}), ...(args ? { args } : {}), keys };
 }
 
-/** Reads a checkpoint file whole (its tensors are views into that one buffer). */
+/**
+ * Reads a checkpoint file: the zip directory and the pickle, then only the storages of the state
+ * dicts asked for, each straight into its own buffer (no copy, nothing else of the file read).
+ */
 export function readPth(path: string, opts: ReadPthOptions = {}): PthCheckpoint {
   let fd: number;
   try {
@@ -295,18 +310,9 @@ export function readPth(path: string, opts: ReadPthOptions = {}): PthCheckpoint 
   } catch (e) {
     throw new SncError(`cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  let bytes: Buffer;
   try {
-    const size = fstatSync(fd).size;
-    bytes = Buffer.allocUnsafeSlow(size); // its own ArrayBuffer at offset 0: 64-byte aligned storages stay aligned
-    let got = 0;
-    while (got < size) {
-      const k = readSync(fd, bytes, got, size - got, got);
-      if (k === 0) throw new SncError(`${path}: file shrank while reading`);
-      got += k;
-    }
+    return parsePth(fileSource(fd, fstatSync(fd).size, path), path, opts);
   } finally {
     closeSync(fd);
   }
-  return parsePth(bytes, path, opts);
 }

@@ -77,11 +77,35 @@ test("the fixture's args read as a plain object", (t) => {
   });
 });
 
-test('float32 storages are views into the file, not copies', (t) => {
-  const { model } = readPth(tinyPth);
-  const buffers = new Set([...model.values()].map((x) => x.data.buffer));
-  t.is(buffers.size, 1);
-  t.true([...model.values()].every((x) => x.data.byteOffset % 4 === 0));
+test('float32 tensors are views, not copies: of the bytes in memory, or of each storage read from the file', (t) => {
+  const bytes = readFileSync(tinyPth);
+  const inMemory = parsePth(bytes, tinyPth).model;
+  t.true([...inMemory.values()].every((x) => x.data.buffer === bytes.buffer && x.data.byteOffset % 4 === 0));
+  // from the file: one buffer per storage, exactly the storage's size (read once, into place)
+  const fromFile = readPth(tinyPth).model;
+  t.true([...fromFile.values()].every((x) => x.data.byteOffset === 0 && x.data.buffer.byteLength === x.data.byteLength));
+  t.is(new Set([...fromFile.values()].map((x) => x.data.buffer)).size, fromFile.size);
+});
+
+test('only the storages of the state dicts asked for are read', (t) => {
+  // corrupt every storage of model: reading ema_model alone never touches them, reading model fails
+  const entries = (() => {
+    const zip = ZipArchive.open(readFileSync(join(root, 'test/fixtures/pth/train-layout.pth')), 'x');
+    return [...zip.entries.keys()].map((k): [string, Uint8Array] => [k, zip.read(k)]);
+  })();
+  const whole = readPth(join(root, 'test/fixtures/pth/train-layout.pth'));
+  const emaBytes = new Set([...whole.ema!.values()].map((x) => Buffer.from(x.data.buffer, x.data.byteOffset, x.data.byteLength).toString('hex')));
+  const bytes = Buffer.from(writeZip(entries));
+  const zip = ZipArchive.open(bytes, 'x');
+  for (const [k] of entries) {
+    if (!/\/data\/\d+$/.test(k)) continue;
+    const data = zip.read(k);
+    if (emaBytes.has(Buffer.from(data).toString('hex'))) continue;
+    const e = zip.entries.get(k)!;
+    bytes[e.headerOffset + 30 + bytes.readUInt16LE(e.headerOffset + 26) + bytes.readUInt16LE(e.headerOffset + 28)] ^= 1; // CRC no longer matches
+  }
+  t.is(parsePth(bytes, 'c.pth', { parts: ['ema'] }).ema!.size, 4);
+  refused(t, () => parsePth(bytes, 'c.pth', { parts: ['model'] }), /^c\.pth: entry 'train-layout\/data\/\d+' fails its CRC-32 check/);
 });
 
 test('strided, offset, shared, expanded, float16/bfloat16/float64, integer and bool tensors read as torch holds them (train/make_pth_fixtures.py)', (t) => {
