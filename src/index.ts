@@ -8,6 +8,8 @@ export { exportSubnet, exportSubnetToFile } from './detr/export-subnet.js';
 export { encodeModel } from './onnx/writer.js';
 export { decodeModel } from './onnx/reader.js';
 export { readSafetensors, writeSafetensors } from './onnx/safetensors.js';
+export { readPth, parsePth, type PthCheckpoint } from './onnx/pth.js';
+export { readRfdetrCheckpoint, type RfdetrCheckpointFile } from './detr/rfdetr/checkpoint.js';
 export { loadDevice, listDevices, type Device } from './latency/device.js';
 export { profile } from './latency/profiler.js';
 export { readLut, type Lut } from './latency/lut.js';
