@@ -34,11 +34,17 @@ const STORAGE_TYPES = {
 type StorageType = keyof typeof STORAGE_TYPES;
 
 /** One storage of the archive: its type, and its bytes, read (and CRC-checked) on first use. */
-export interface TorchStorage {
-  type: StorageType;
-  key: string;
-  numel: number;
-  readonly bytes: Uint8Array;
+export class TorchStorage {
+  private data: Uint8Array | undefined;
+  constructor(
+    readonly type: StorageType,
+    readonly key: string,
+    readonly numel: number,
+    private readonly load: () => Uint8Array,
+  ) {}
+  get bytes(): Uint8Array {
+    return (this.data ??= this.load());
+  }
 }
 
 /** A tensor as the pickle describes it: a strided view of a storage, materialised on demand. */
@@ -74,8 +80,8 @@ function checkpointGlobals(): Map<string, PickleGlobal> {
   const rebuild = (args: readonly unknown[], fail: (why: string) => never): TorchTensor => {
     if (args.length < 4 || args.length > 7) fail(`${REBUILD_TENSOR} takes 4 to 7 arguments, got ${args.length}`);
     const [storage, offset, size, stride] = args;
-    const s = storage as TorchStorage;
-    if (typeof storage !== 'object' || storage === null || !('bytes' in s) || !('type' in s)) return fail(`${REBUILD_TENSOR} on a ${typeName(storage)}, not a storage`);
+    if (!(storage instanceof TorchStorage)) return fail(`${REBUILD_TENSOR} on a ${typeName(storage)}, not a storage`);
+    const s = storage;
     if (!isInt(offset) || offset < 0) return fail(`tensor storage offset ${String(offset)} is not an integer >= 0`);
     if (!isTuple(size) || !size.every((d) => isInt(d) && d >= 0)) return fail(`tensor size ${describe(size)} is not a tuple of integers >= 0`);
     if (!isTuple(stride) || stride.length !== size.length || !stride.every((d) => isInt(d) && d >= 0))
@@ -144,15 +150,7 @@ export function loadTorchArchive(input: Uint8Array | ZipSource, source: string):
     if (!found) return fail(`storage '${key}' is missing from the archive (no entry '${entry}')`);
     const want = count * STORAGE_TYPES[st].bytes;
     if (found.size < want) fail(`storage '${key}' holds ${found.size} bytes, but ${count} x ${st} needs ${want}`);
-    let data: Uint8Array | undefined;
-    const s: TorchStorage = {
-      type: st,
-      key,
-      numel: count,
-      get bytes() {
-        return (data ??= zip.read(entry).subarray(0, want));
-      },
-    };
+    const s = new TorchStorage(st, key, count, () => zip.read(entry).subarray(0, want));
     storages.set(key, s);
     return s;
   };

@@ -237,3 +237,15 @@ test("a training checkpoint's ema_model reads beside model; optimizer and schedu
   t.is(emaOnly.model.size, 0);
   t.is(emaOnly.ema!.size, 4);
 });
+
+test('_rebuild_tensor_v2 takes only a storage from a persistent id, not data shaped like one', (t) => {
+  // a dict with 'bytes' and 'type' keys where the storage should be
+  const fake = pickle(
+    P.proto(2), P.emptyDict, P.str('model'), P.emptyDict, P.str('w'),
+    P.global('torch._utils', '_rebuild_tensor_v2'),
+    P.mark, P.emptyDict, P.str('bytes'), P.str('x'), P.setitem, P.int(0), P.mark, P.int(1), P.tuple, P.mark, P.int(1), P.tuple, P.tuple, P.reduce,
+    P.setitem, P.setitem, P.stop,
+  );
+  const bytes = writeZip([['ckpt/data.pkl', fake], ['ckpt/version', Buffer.from('3\n')]]);
+  refused(t, () => parsePth(bytes, 'f.pth'), /torch\._utils\._rebuild_tensor_v2 on a dict, not a storage/);
+});
