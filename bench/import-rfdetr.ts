@@ -7,9 +7,14 @@
  *
  *   /usr/bin/python3 train/make_nano_checkpoint.py out/rf-detr-nano-random.pth
  *   npx tsc -p tsconfig.json && node dist/bench/import-rfdetr.js out/rf-detr-nano-random.pth [--runs 3] [--ema] [--variant nano] [--json]
+ *
+ * --safetensors VARIANT also writes the checkpoint's state dict as a .safetensors (in a
+ * temporary folder) and measures importing that with --variant VARIANT.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readPth } from '../src/onnx/pth.js';
+import { writeSafetensors } from '../src/onnx/safetensors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,22 +67,37 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { runs: { type: 'string' }, ema: { type: 'boolean' }, variant: { type: 'string' }, json: { type: 'boolean' }, child: { type: 'boolean' } },
+    options: { runs: { type: 'string' }, ema: { type: 'boolean' }, variant: { type: 'string' }, safetensors: { type: 'string' }, json: { type: 'boolean' }, child: { type: 'boolean' } },
     allowPositionals: true,
   });
   const ckpt = positionals[0];
   if (!ckpt) throw new Error('usage: node dist/bench/import-rfdetr.js CHECKPOINT [--runs 3] [--ema] [--variant nano] [--json]');
   if (values.child) return child(ckpt, values.ema === true, values.variant);
   const runs = Number(values.runs ?? 3);
+  const summaries = [measure(ckpt, runs, values.ema === true, values.variant, values.json === true)];
+  if (values.safetensors) {
+    const dir = mkdtempSync(join(tmpdir(), 'snc-import-bench-st-'));
+    try {
+      const st = join(dir, 'state.safetensors');
+      writeSafetensors(st, readPth(ckpt, { parts: [values.ema ? 'ema' : 'model'] })[values.ema ? 'ema' : 'model']!);
+      summaries.push(measure(st, runs, false, values.safetensors, values.json === true));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (values.json) process.stdout.write(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2) + '\n');
+}
+
+function measure(ckpt: string, runs: number, ema: boolean, variant: string | undefined, json: boolean) {
   const size = statSync(ckpt).size;
   const self = fileURLToPath(import.meta.url);
   const figures: RunFigures[] = [];
   for (let i = 0; i < runs; i++) {
-    const args = [self, ckpt, '--child', ...(values.ema ? ['--ema'] : []), ...(values.variant ? ['--variant', values.variant] : [])];
+    const args = [self, ckpt, '--child', ...(ema ? ['--ema'] : []), ...(variant ? ['--variant', variant] : [])];
     const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`run ${i + 1} failed: ${r.stderr.trim()}`);
     figures.push(JSON.parse(r.stdout));
-    if (!values.json) process.stderr.write(`run ${i + 1}/${runs}: ${figures[i].totalS.toFixed(2)} s, peak RSS ${(figures[i].peakRss / 1e6).toFixed(0)} MB\n`);
+    if (!json) process.stderr.write(`run ${i + 1}/${runs}: ${figures[i].totalS.toFixed(2)} s, peak RSS ${(figures[i].peakRss / 1e6).toFixed(0)} MB\n`);
   }
   const peak = Math.max(...figures.map((f) => f.peakRss));
   const base = median(figures.map((f) => f.baseRss));
@@ -93,8 +113,7 @@ async function main(): Promise<void> {
     peakOverFile: peak / size,
     peakAboveBaseOverFile: (peak - base) / size,
   };
-  if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  else {
+  if (!json) {
     const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
     process.stdout.write(
       [
@@ -104,6 +123,7 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   }
+  return summary;
 }
 
 await main();
