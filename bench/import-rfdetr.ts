@@ -25,6 +25,8 @@ interface RunFigures {
   mapS: number;
   writeS: number;
   totalS: number;
+  /** CPU time (user + system) of the import, which other jobs on the machine inflate less than wall time. */
+  cpuS: number;
   /** RSS after Node started and the modules loaded, before the checkpoint is touched. */
   baseRss: number;
   peakRss: number;
@@ -38,6 +40,7 @@ async function child(ckpt: string, ema: boolean, variant: string | undefined): P
   const baseRss = process.memoryUsage().rss;
   const out = join(mkdtempSync(join(tmpdir(), 'snc-import-bench-')), 'net');
   try {
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const c = readRfdetrCheckpoint(ckpt, { ema });
     const t1 = performance.now();
@@ -45,11 +48,13 @@ async function child(ckpt: string, ema: boolean, variant: string | undefined): P
     const t2 = performance.now();
     writeSupernetDir(out, imp.spec, imp.weights);
     const t3 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     const figures: RunFigures = {
       readS: (t1 - t0) / 1000,
       mapS: (t2 - t1) / 1000,
       writeS: (t3 - t2) / 1000,
       totalS: (t3 - t0) / 1000,
+      cpuS: (cpu.user + cpu.system) / 1e6,
       baseRss,
       peakRss: process.resourceUsage().maxRSS * 1024,
       tensors: imp.weights.size,
@@ -107,6 +112,7 @@ function measure(ckpt: string, runs: number, ema: boolean, variant: string | und
     runs,
     tensors: figures[0].tensors,
     medianS: { read: median(figures.map((f) => f.readS)), map: median(figures.map((f) => f.mapS)), write: median(figures.map((f) => f.writeS)), total: median(figures.map((f) => f.totalS)) },
+    medianCpuS: median(figures.map((f) => f.cpuS)),
     rangeTotalS: [Math.min(...figures.map((f) => f.totalS)), Math.max(...figures.map((f) => f.totalS))],
     peakRssBytes: peak,
     baseRssBytes: base,
@@ -118,7 +124,7 @@ function measure(ckpt: string, runs: number, ema: boolean, variant: string | und
     process.stdout.write(
       [
         `checkpoint ${ckpt}: ${mb(size)}, ${summary.tensors} snc tensors written`,
-        `import time (median of ${runs}, fresh process each): ${summary.medianS.total.toFixed(2)} s [${summary.rangeTotalS.map((s) => s.toFixed(2)).join('-')}] = read ${summary.medianS.read.toFixed(2)} + map ${summary.medianS.map.toFixed(2)} + write ${summary.medianS.write.toFixed(2)} s`,
+        `import time (median of ${runs}, fresh process each): ${summary.medianS.total.toFixed(2)} s [${summary.rangeTotalS.map((s) => s.toFixed(2)).join('-')}] = read ${summary.medianS.read.toFixed(2)} + map ${summary.medianS.map.toFixed(2)} + write ${summary.medianS.write.toFixed(2)} s; CPU time ${summary.medianCpuS.toFixed(2)} s`,
         `peak RSS ${mb(peak)} = ${summary.peakOverFile.toFixed(2)}x the file (Node with snc loaded: ${mb(base)}; above that ${summary.peakAboveBaseOverFile.toFixed(2)}x)`,
       ].join('\n') + '\n',
     );
