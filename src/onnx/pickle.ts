@@ -588,13 +588,17 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
 
 /**
  * Converts unpickled data (dicts, lists, tuples, Namespaces) to plain JSON-like values:
- * dicts with string keys and objects become null-prototype-free plain objects, sets and tuples
- * arrays, bigints strings. Bounded: cycles and nesting deeper than `maxDepth` are refused;
- * `leaf` may replace values it recognises (tensors) first.
+ * dicts and objects become plain objects (keys set as own properties, so '__proto__' stays
+ * data), sets and tuples arrays, bigints strings. Bounded: cycles, nesting deeper than
+ * `maxDepth` and more than `maxParts` values in all are refused; `leaf` may replace values it
+ * recognises (tensors) first.
  */
-export function toPlain(v: unknown, source: string, leaf?: (v: unknown) => unknown, maxDepth = 64): unknown {
+export function toPlain(v: unknown, source: string, leaf?: (v: unknown) => unknown, maxDepth = 64, maxParts = 1_000_000): unknown {
   const onPath = new Set<object>();
+  let parts = 0;
   const walk = (x: unknown, d: number): unknown => {
+    // a value shared through the memo is expanded at every use: count what the expansion makes
+    if (++parts > maxParts) throw new SncError(`${source}: value expands to more than ${maxParts} parts (shared sub-values repeated)`);
     if (leaf) {
       const r = leaf(x);
       if (r !== undefined) return r;

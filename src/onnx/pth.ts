@@ -15,7 +15,7 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { SncError, choices } from '../errors.js';
 import { isTuple, PLAIN_GLOBALS, PLAIN_GLOBALS_TEXT, PyGlobal, PyObject, toPlain, typeName, unpickle, type PickleGlobal } from './pickle.js';
-import { fromBytes, numel as countElements, type DType, type Tensor, type TypedArray } from './tensor.js';
+import { DTYPE_BYTES, fromBytes, numel as countElements, type DType, type Tensor, type TypedArray } from './tensor.js';
 import { fileSource, ZipArchive, type ZipSource } from './zip.js';
 
 /** Element types of torch's typed storages, by storage class name. */
@@ -171,8 +171,22 @@ function halfToFloat(): Float32Array {
   return (halfTable = t);
 }
 
-/** Materialises a TorchTensor as a Tensor (a view into the file where possible). */
-export function toTensor(t: TorchTensor): Tensor {
+/**
+ * Bytes that materialising strided or converted tensors may allocate: a checkpoint's tensors
+ * need at most twice its size (float16 -> float32), so a small file whose pickle names the same
+ * storage through many strided views cannot make the reader allocate without bound.
+ */
+export interface CopyBudget {
+  bytesLeft: number;
+  source: string;
+}
+
+export function copyBudget(fileBytes: number, source: string): CopyBudget {
+  return { bytesLeft: 2 * fileBytes + (64 << 20), source };
+}
+
+/** Materialises a TorchTensor as a Tensor (a view of its storage's bytes where possible). */
+export function toTensor(t: TorchTensor, budget?: CopyBudget): Tensor {
   const { storage: s, offset, size, stride } = t;
   const dims = [...size];
   const n = countElements(dims);
@@ -184,6 +198,10 @@ export function toTensor(t: TorchTensor): Tensor {
   }
   const native = s.type === 'FloatStorage' || s.type === 'LongStorage' || s.type === 'IntStorage' || s.type === 'CharStorage' || s.type === 'ByteStorage' || s.type === 'BoolStorage';
   if (contiguous && native) return { dtype: info.out, dims, data: fromBytes(info.out, s.bytes.subarray(offset * info.bytes, (offset + n) * info.bytes)) };
+  if (budget) {
+    budget.bytesLeft -= n * DTYPE_BYTES[info.out];
+    if (budget.bytesLeft < 0) throw new SncError(`${budget.source}: strided or converted tensors would need more than twice the file's size in copies; the checkpoint repeats views of its storages`);
+  }
   // gather element by element, converting the element type
   const src = s.bytes;
   const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -262,13 +280,13 @@ export interface PthCheckpoint {
   keys: string[];
 }
 
-function stateDict(v: unknown, what: string, source: string): Map<string, Tensor> {
+function stateDict(v: unknown, what: string, source: string, budget: CopyBudget): Map<string, Tensor> {
   if (!(v instanceof Map)) throw new SncError(`${source}: ${what} is a ${typeName(v)}, not a state dict`);
   const out = new Map<string, Tensor>();
   for (const [k, t] of v) {
     if (typeof k !== 'string') throw new SncError(`${source}: ${what} has a ${typeName(k)} key; state dict keys are strings`);
     if (!(t instanceof TorchTensor)) throw new SncError(`${source}: ${what}['${k}'] is a ${typeName(t)}, not a tensor`);
-    out.set(k, toTensor(t));
+    out.set(k, toTensor(t, budget));
   }
   return out;
 }
@@ -281,6 +299,7 @@ export interface ReadPthOptions {
 /** Parses a checkpoint (bytes, or a ZipSource). Throws one SncError naming the file and the problem. */
 export function parsePth(input: Uint8Array | ZipSource, source: string, opts: ReadPthOptions = {}): PthCheckpoint {
   const parts = opts.parts ?? ['model', 'ema'];
+  const budget = copyBudget(input instanceof Uint8Array ? input.length : input.size, source);
   const top = loadTorchArchive(input, source);
   if (!(top instanceof Map)) throw new SncError(`${source}: checkpoint holds a ${typeName(top)}; expected a dict with 'model' (a state dict)`);
   const keys = [...top.keys()].map(String);
@@ -288,8 +307,8 @@ export function parsePth(input: Uint8Array | ZipSource, source: string, opts: Re
   const modelKey = top.has('model') ? 'model' : top.has('state_dict') ? 'state_dict' : undefined;
   if (!modelKey && !isStateDict) throw new SncError(`${source}: checkpoint has no 'model' state dict; its keys are ${choices(keys.slice(0, 12)) || 'none'}`);
   const empty = new Map<string, Tensor>();
-  const model = !parts.includes('model') ? empty : modelKey ? stateDict(top.get(modelKey), `'${modelKey}'`, source) : stateDict(top, 'the checkpoint', source);
-  const ema = top.has('ema_model') && parts.includes('ema') ? stateDict(top.get('ema_model'), "'ema_model'", source) : undefined;
+  const model = !parts.includes('model') ? empty : modelKey ? stateDict(top.get(modelKey), `'${modelKey}'`, source, budget) : stateDict(top, 'the checkpoint', source, budget);
+  const ema = top.has('ema_model') && parts.includes('ema') ? stateDict(top.get('ema_model'), "'ema_model'", source, budget) : undefined;
   let args: Record<string, unknown> | undefined;
   const a = top.get('args');
   if (a instanceof PyObject || a instanceof Map) args = toPlain(a, `${source} (args)`, (x) => (x instanceof TorchTensor ? `<tensor [${x.size.join(', ')}]>` : undefined)) as Record<string, unknown>;

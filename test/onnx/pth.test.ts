@@ -249,3 +249,27 @@ test('_rebuild_tensor_v2 takes only a storage from a persistent id, not data sha
   const bytes = writeZip([['ckpt/data.pkl', fake], ['ckpt/version', Buffer.from('3\n')]]);
   refused(t, () => parsePth(bytes, 'f.pth'), /torch\._utils\._rebuild_tensor_v2 on a dict, not a storage/);
 });
+
+test('views of one storage repeated through the memo cannot make the reader copy without bound', (t) => {
+  const tup = (xs: number[]) => Buffer.concat([P.mark, ...xs.map(P.int), P.tuple]);
+  // {'model': {'a': T, 'b': T, 'c': T}}, T a 4096 x 4096 broadcast of one element (64 MB as float32)
+  const tensor = Buffer.concat([
+    P.global('torch._utils', '_rebuild_tensor_v2'),
+    P.mark,
+    P.mark, P.str('storage'), P.global('torch', 'FloatStorage'), P.str('0'), P.str('cpu'), P.int(1), P.tuple, P.binpersid,
+    P.int(0), Buffer.concat([P.mark, P.raw(0x4d, 0x00, 0x10), P.raw(0x4d, 0x00, 0x10), P.tuple]), tup([0, 0]), P.newfalse,
+    P.global('collections', 'OrderedDict'), P.emptyTuple, P.reduce,
+    P.tuple, P.reduce, P.put(9),
+  ]);
+  const pkl = pickle(P.proto(2), P.emptyDict, P.str('model'), P.emptyDict, P.mark, P.str('a'), tensor, P.str('b'), P.get(9), P.str('c'), P.get(9), P.setitems, P.setitem, P.stop);
+  const bytes = writeZip([['ckpt/data.pkl', pkl], ['ckpt/data/0', new Uint8Array(4)]]);
+  refused(t, () => parsePth(bytes, 'b.pth'), /^b\.pth: strided or converted tensors would need more than twice the file's size in copies/);
+});
+
+test('args whose shared parts expand without bound are refused', (t) => {
+  // L0 = [], L(i) = [L(i-1), L(i-1)]: 40 levels share their parts, and expand to 2^40 values
+  const levels = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.concat([P.mark, P.get(i), P.get(i), P.raw(0x6c), P.put(i + 1), P.pop])));
+  const args = Buffer.concat([P.global('argparse', 'Namespace'), P.emptyTuple, P.newobj, P.emptyDict, P.str('x'), P.emptyList, P.put(0), P.pop, levels, P.get(40), P.setitem, P.build]);
+  const pkl = pickle(P.proto(2), P.emptyDict, P.str('model'), P.emptyDict, P.setitem, P.str('args'), args, P.setitem, P.stop);
+  refused(t, () => parsePth(writeZip([['ckpt/data.pkl', pkl]]), 'a.pth'), /^a\.pth \(args\): value expands to more than 1000000 parts/);
+});
