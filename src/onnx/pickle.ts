@@ -109,6 +109,7 @@ export interface UnpickleOptions {
 
 const MAX_LINE = 1 << 16;
 const MAX_LONG_BYTES = 1024;
+const MAX_INT_DIGITS = 2500;
 
 /** Opcode names of pickletools' table, for messages. */
 const OPNAMES: Record<number, string> = {
@@ -228,6 +229,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): unknown {
   const tuple = (items: unknown[]): readonly unknown[] => nested(Object.freeze(items), items);
   const intText = (s: string): number | bigint => {
     const t = s.endsWith('L') ? s.slice(0, -1) : s;
+    if (t.length > MAX_INT_DIGITS) fail(`integer literal of ${t.length} digits is too long`);
     if (!/^[-+]?\d+$/.test(t)) fail(`bad integer literal ${JSON.stringify(s.slice(0, 40))}`);
     const b = BigInt(t);
     return b >= BigInt(Number.MIN_SAFE_INTEGER) && b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
