@@ -1,6 +1,7 @@
 import { parseConfig, validateConfig, configKey } from '../detr/spec.js';
 import { loadSupernet, sha256 } from '../detr/supernet.js';
 import { exportSubnetToFile } from '../detr/export-subnet.js';
+import { checkWritable } from '../util/fs.js';
 import { parse, requireString } from './args.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -17,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const out = requireString('export', values.out, 'out', 'the ONNX file to write');
+  checkWritable(out);
   const net = loadSupernet(requireString('export', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default, net.spec.architecture);
   const t0 = performance.now();

@@ -3,6 +3,7 @@ import { loadDevice } from '../latency/device.js';
 import { checkProfilable } from '../latency/kernel-profile.js';
 import { buildOpLut } from '../latency/op-lut.js';
 import { DEFAULT_ZOO } from '../latency/op-zoo.js';
+import { checkWritable } from '../util/fs.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
@@ -35,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const device = loadDevice(requireString('lut ops', values.device, 'device', 'a device name such as ort-cpu-1t'));
   checkProfilable(device);
   const out = typeof values.out === 'string' ? values.out : join('lut', device.name, 'ops.json');
+  checkWritable(out);
   const files = [...((values.model as string[] | undefined) ?? []), ...positionals];
   const lut = await buildOpLut(device, {
     out,

@@ -5,7 +5,8 @@ import { loadDevice } from '../latency/device.js';
 import { checkLutUse, readLut } from '../latency/lut.js';
 import { validateLut } from '../latency/validate.js';
 import { writeChart } from '../report/scatter.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { existsSync } from 'node:fs';
+import { checkWritable, writeFileAtomic } from '../util/fs.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
@@ -20,12 +21,13 @@ async function validate(argv: string[]): Promise<number> {
     group: { type: 'string' },
     passes: { type: 'string' },
     out: { type: 'string' },
+    force: { type: 'boolean' },
     'allow-other-device': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--passes 3] [--out PREFIX] [--json]\n');
+    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--passes 3] [--out PREFIX] [--force] [--json]\n  Writes PREFIX.json, .svg and .png (default beside the LUT: <lut>.validation.*); existing ones only with --force.\n');
     return 0;
   }
   const lutPath = requireString('lut validate', values.lut, 'lut', 'a LUT file written by snc profile');
@@ -33,6 +35,11 @@ async function validate(argv: string[]): Promise<number> {
   const net = loadSupernet(requireString('lut validate', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const device = loadDevice(lut.device.name);
   checkLutUse(lut, lutPath, { spec: net.spec, device, allowOtherDevice: values['allow-other-device'] === true });
+  const prefix = typeof values.out === 'string' ? values.out : join(dirname(lutPath), `${basename(lutPath, '.json')}.validation`);
+  const outputs = ['json', 'svg', 'png'].map((x) => `${prefix}.${x}`);
+  const kept = outputs.find((f) => existsSync(f));
+  if (kept && values.force !== true) throw new SncError(`lut validate: ${kept} already exists; pass --force to replace the validation, or give another --out PREFIX`);
+  for (const f of outputs) checkWritable(f); // before minutes of measuring
   const report = await validateLut(net, device, lut, {
     samples: intOption('lut validate', values.samples, 'samples', 1) ?? 50,
     seed: intOption('lut validate', values.seed, 'seed', 0) ?? 1,
@@ -42,7 +49,6 @@ async function validate(argv: string[]): Promise<number> {
     onProgress: (d, t, eta) => progress(`validate ${device.name}: ${d}/${t} subnets measured, about ${fmtSeconds(eta)} left`),
   });
   progressDone();
-  const prefix = typeof values.out === 'string' ? values.out : join(dirname(lutPath), `${basename(lutPath, '.json')}.validation`);
   writeFileAtomic(`${prefix}.json`, JSON.stringify(report, null, 1) + '\n');
   await writeChart(prefix, {
     title: `${net.spec.name} on ${device.name}: predicted vs measured (${report.samples.length} subnets)`,
@@ -81,8 +87,24 @@ const SUB: Record<string, (argv: string[]) => Promise<number>> = {
   speed: async (argv) => (await import('./lut-speed.js')).run(argv),
 };
 
+const SUMMARY: Record<string, string> = {
+  validate: 'predicted vs measured latency of sampled subnets: RMSPE, share within ±10%, Spearman, a plot',
+  speed: "this machine's speed now against a LUT (the factor its predictions are off by)",
+  ops: 'an op-level LUT for any ONNX model, from onnxruntime per-node profiling',
+};
+
+function usage(): string {
+  const names = Object.keys(SUB);
+  const w = Math.max(...names.map((k) => k.length));
+  return ['usage: snc lut <subcommand> [options]', '', 'subcommands:', ...names.map((k) => `  ${k.padEnd(w)}  ${SUMMARY[k] ?? ''}`), '', 'snc lut <subcommand> --help shows its options.', ''].join('\n');
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(usage());
+    return sub === undefined ? 2 : 0;
+  }
   const f = SUB[sub];
   if (!f) throw new SncError(`lut: unknown subcommand ${JSON.stringify(sub ?? '')}; valid subcommands are ${choices(Object.keys(SUB))}`);
   return f(rest);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { SncError } from '../errors.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { loadDevice } from '../latency/device.js';
+import { partialLutPath } from '../latency/lut.js';
 import { profile } from '../latency/profiler.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
 
@@ -27,6 +28,7 @@ export async function run(argv: string[]): Promise<number> {
     supernet: { type: 'string' },
     out: { type: 'string' },
     resume: { type: 'boolean' },
+    force: { type: 'boolean' },
     recalibrate: { type: 'boolean' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
@@ -42,9 +44,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
-        '  (default lut/<device>/<supernet>.json). --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
+        '  (default lut/<device>/<supernet>.json). Until it is complete the LUT is written beside it\n  (<name>.partial.json): an existing LUT is never replaced by an unfinished one, and never\n  replaced at all without --force. --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
         '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n',
     );
     return 0;
@@ -56,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   const lut = await profile(net, device, {
     out,
     resume: values.resume === true || values.recalibrate === true,
+    force: values.force === true,
     recalibrate: values.recalibrate === true,
     measure: { runs, warmup: intOption('profile', values.warmup, 'warmup', 0) ?? 5, maxSpread: spreadOption(values['max-spread']) },
     group: intOption('profile', values.group, 'group', 1),
@@ -68,8 +71,9 @@ export async function run(argv: string[]): Promise<number> {
   });
   progressDone();
   const noisy = Object.values(lut.entries).filter((e) => e.spread > lut.protocol.maxSpread).length;
+  const written = lut.complete ? out : partialLutPath(out);
   const summary = {
-    out,
+    out: written,
     device: device.name,
     supernet: net.spec.name,
     entries: Object.keys(lut.entries).length,
@@ -82,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else
     process.stdout.write(
-      `wrote ${out}: ${summary.entries}/${summary.keys} blocks, ${noisy} above spread ${lut.protocol.maxSpread} after re-measuring, ` +
+      `wrote ${written}: ${summary.entries}/${summary.keys} blocks, ${noisy} above spread ${lut.protocol.maxSpread} after re-measuring, ` +
         (lut.calibration ? `calibration a=${lut.calibration.a.toFixed(3)} b=${lut.calibration.b.toFixed(3)} ms (${lut.calibration.samples.length} subnets, ${fmtSeconds(lut.calibration.seconds)}), ` : '') +
         `${fmtSeconds(lut.profileSeconds)} in all\n`,
     );

@@ -10,6 +10,7 @@ import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { checkWritableDir } from '../util/fs.js';
 import { fmtSeconds } from './profile.js';
 
 const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--speed-check] [--out DIR] [--json]
@@ -97,6 +98,9 @@ export async function run(argv: string[]): Promise<number> {
   requireImagesDir('search', ds);
   mapClasses(net.spec.classes, ds.categories); // fails early when no class is a category
   const outDir = str('out') ?? join('out', 'search', net.spec.name);
+  checkWritableDir(outDir); // fail now, not after the evaluations
+  const cache = values['no-cache'] ? null : EvalCache.default();
+  cache?.checkWritable();
   sharp.cache(false);
 
   let result: SearchResult;
@@ -114,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
       workers,
       topK,
       speedCheck: values['speed-check'] === true,
-      cache: values['no-cache'] ? null : EvalCache.default(),
+      cache,
       onProgress: (p) => progress(progressLine(p)),
     });
   } finally {

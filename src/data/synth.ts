@@ -3,11 +3,11 @@
  * function of (s, i, size) alone, so the same arguments give byte-identical folders and a set
  * can be made in any order; different seeds draw from independent streams.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SncError } from '../errors.js';
 import { SHAPE_CLASSES } from './shapes.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { checkWritableDir, removeFile, writeFileAtomic } from '../util/fs.js';
 import { renderScene } from './render.js';
 import { makeScene } from './scene.js';
 
@@ -49,8 +49,8 @@ function prepareOut(out: string, names: Set<string>, force: boolean): void {
   if (occupied && !force) throw new SncError(`data synth: ${out} already holds a data set; choose another --out or pass --force to replace it`);
   // the old index goes first (a half-replaced set must not look complete); images of an
   // earlier, larger set would otherwise stay behind
-  rmSync(join(out, 'annotations.json'), { force: true });
-  for (const f of old) if (OUR_IMAGE.test(f) && !names.has(f)) rmSync(join(imagesDir, f));
+  removeFile(join(out, 'annotations.json'));
+  for (const f of old) if (OUR_IMAGE.test(f) && !names.has(f)) removeFile(join(imagesDir, f));
 }
 
 export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
@@ -59,6 +59,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   if (!Number.isInteger(size) || size < 64 || size > 4096) throw new SncError(`data synth: --size must be an integer from 64 to 4096, got ${size}`);
   const names = Array.from({ length: N }, (_, i) => imageFileName(i, N));
   prepareOut(out, new Set(names), opts.force === true);
+  checkWritableDir(join(out, 'images'));
   const imagesOut: object[] = new Array(N);
   const annsOut: object[][] = new Array(N);
   const t0 = performance.now();

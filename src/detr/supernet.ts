@@ -89,7 +89,13 @@ export function presetDir(name: string): string {
   const preset = PRESETS[name];
   const specHash = sha256(new TextEncoder().encode(JSON.stringify(preset.spec))).slice(0, 8);
   const dir = join(cacheDir(), 'presets', `${name}-seed${preset.seed}-${specHash}`);
-  if (!existsSync(join(dir, 'supernet.json'))) saveSupernetDir(dir, preset.spec, seededWeights(preset.spec.architecture, preset.seed));
+  if (!existsSync(join(dir, 'supernet.json')))
+    try {
+      saveSupernetDir(dir, preset.spec, seededWeights(preset.spec.architecture, preset.seed));
+    } catch (e) {
+      if (e instanceof SncError) throw new SncError(`supernet: preset '${name}' is made in the cache on first use: ${e.message}; set SNC_CACHE_DIR to a writable folder`);
+      throw e;
+    }
   return dir;
 }
 

@@ -13,11 +13,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CocoDataset } from '../data/coco.js';
 import { imagePath } from '../data/coco.js';
-import { writeFileAtomic } from '../util/fs.js';
-import type { CocoMetrics } from './coco-eval.js';
+import { SncError } from '../errors.js';
+import { checkWritableDir, writeFileAtomic } from '../util/fs.js';
+import { z } from 'zod';
+import { METRIC_NAMES, type CocoMetrics, type MetricName } from './coco-eval.js';
 import { cacheDir, sha256 } from '../detr/supernet.js';
 
-export const EVAL_CACHE_VERSION = 1;
+/** 2: entries carry a hash of their content (`check`), and are validated like any input. */
+export const EVAL_CACHE_VERSION = 2;
 
 export interface EvalKey {
   /** SHA-256 of the supernet's weights file. */
@@ -42,6 +45,42 @@ export interface CachedEval {
   /** Wall time of the run that produced it (a multi-exit run's time is shared by its depths). */
   seconds: number;
   createdAt: string;
+  /** Hash of key, metrics, images and seconds: an entry edited or damaged on disk is a miss. */
+  check: string;
+}
+
+/** A COCO metric is a share in [0, 1], or -1 where pycocotools has nothing to average. */
+const metric = z.number().refine((v) => v === -1 || (v >= 0 && v <= 1));
+const ENTRY = z.object({
+  version: z.literal(EVAL_CACHE_VERSION),
+  key: z.object({ weights: z.string(), data: z.string(), config: z.string(), topK: z.number().int().positive(), images: z.string(), evaluator: z.string() }).strict(),
+  metrics: z.object(Object.fromEntries(METRIC_NAMES.map((n) => [n, metric])) as Record<MetricName, typeof metric>).strict(),
+  images: z.number().int().nonnegative(),
+  seconds: z.number().nonnegative(),
+  createdAt: z.string(),
+  check: z.string(),
+});
+
+const contentCheck = (e: Pick<CachedEval, 'key' | 'metrics' | 'images' | 'seconds'>) =>
+  hashText(JSON.stringify({ key: e.key, metrics: e.metrics, images: e.images, seconds: e.seconds })).slice(0, 32);
+
+/**
+ * A cache file's content as an entry for `key`, or undefined when it is not one: not JSON, not
+ * the shape of an entry, a metric outside [0, 1], another key, or content that does not match
+ * its check. Cache files are data from disk and are trusted no more than any other input.
+ */
+export function parseCachedEval(text: string, key: EvalKey): CachedEval | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = ENTRY.safeParse(doc);
+  if (!r.success) return undefined;
+  const entry = r.data as CachedEval;
+  if (JSON.stringify(entry.key) !== JSON.stringify(key) || entry.check !== contentCheck(entry)) return undefined;
+  return entry;
 }
 
 const hashText = (s: string) => sha256(new TextEncoder().encode(s));
@@ -78,20 +117,37 @@ export class EvalCache {
     return join(this.dir, `${hashText(JSON.stringify(key)).slice(0, 40)}.json`);
   }
 
+  /** The entry for `key`, or undefined (a miss: evaluate again) when there is none or it does not check. */
   get(key: EvalKey): CachedEval | undefined {
-    const file = this.fileOf(key);
-    let entry: CachedEval | undefined;
+    let text: string;
     try {
-      entry = JSON.parse(readFileSync(file, 'utf8'));
+      text = readFileSync(this.fileOf(key), 'utf8');
     } catch {
-      entry = undefined;
+      return undefined;
     }
-    if (!entry || entry.version !== EVAL_CACHE_VERSION || JSON.stringify(entry.key) !== JSON.stringify(key) || typeof entry.metrics?.AP !== 'number') return undefined;
-    return entry;
+    return parseCachedEval(text, key);
   }
 
   put(key: EvalKey, value: { metrics: CocoMetrics; images: number; seconds: number }): void {
-    const entry: CachedEval = { version: EVAL_CACHE_VERSION, key, ...value, createdAt: new Date().toISOString() };
-    writeFileAtomic(this.fileOf(key), JSON.stringify(entry) + '\n');
+    const entry: CachedEval = { version: EVAL_CACHE_VERSION, key, ...value, createdAt: new Date().toISOString(), check: '' };
+    entry.check = contentCheck(entry);
+    try {
+      writeFileAtomic(this.fileOf(key), JSON.stringify(entry) + '\n');
+    } catch (e) {
+      throw this.cacheError(e);
+    }
+  }
+
+  /** Fails now, with one line, when entries could not be written (before a search's evaluations). */
+  checkWritable(): void {
+    try {
+      checkWritableDir(this.dir);
+    } catch (e) {
+      throw this.cacheError(e);
+    }
+  }
+
+  private cacheError(e: unknown): unknown {
+    return e instanceof SncError ? new SncError(`evaluation cache: ${e.message}; set SNC_CACHE_DIR to a writable folder, or pass --no-cache`) : e;
   }
 }

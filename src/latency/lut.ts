@@ -88,6 +88,20 @@ export function readLutFile<T extends { entries: object; device: Device }>(path:
   return lut;
 }
 
+/** Where an unfinished LUT for `out` is kept until it is complete: beside it, `<name>.partial.json`. */
+export function partialLutPath(out: string): string {
+  return out.endsWith('.json') ? `${out.slice(0, -'.json'.length)}.partial.json` : `${out}.partial`;
+}
+
+/** Whether the file at `path` is a LUT marked complete (false for anything else). */
+export function lutIsComplete(path: string): boolean {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))?.complete === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes any snc LUT atomically, entries sorted by key so that diffs stay readable. */
 export function writeLutFile<T extends { entries: Record<string, unknown> }>(path: string, lut: T): void {
   const entries: Record<string, unknown> = {};

@@ -14,7 +14,8 @@ import { keyOf } from '../detr/keys.js';
 import { encodeModel } from '../onnx/writer.js';
 import type { Device } from './device.js';
 import { hostInfo } from './host.js';
-import { checkLutUse, familyHash, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
+import { checkLutUse, familyHash, lutIsComplete, partialLutPath, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
+import { checkWritable, replaceFile } from '../util/fs.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { buildOverheadProbe } from './probe.js';
 import { LatencyPredictor } from './predictor.js';
@@ -65,8 +66,15 @@ function entryOf(kind: string, samples: number[], passes: number, retries: numbe
 }
 
 export interface ProfileOptions {
+  /**
+   * Where the LUT goes once it is complete. Until then it is written beside it, to
+   * partialLutPath(out), so a complete LUT there is never replaced by an unfinished one.
+   */
   out: string;
+  /** Continue the unfinished LUT beside `out` (or `out` itself when it is unfinished or complete). */
   resume?: boolean;
+  /** Replace an existing `out` (without it an existing `out` is refused unless resuming). */
+  force?: boolean;
   measure?: Partial<MeasureOptions>;
   /** Blocks timed interleaved together (and written together). */
   group?: number;
@@ -138,12 +146,21 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const group = opts.group ?? 8;
   const items = distinctBlocks(net);
   const protocol = { warmup: measure.warmup, warmupMs: measure.warmupMs, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
+  const work = partialLutPath(opts.out);
+  if (!opts.resume && !opts.force && existsSync(opts.out)) {
+    const complete = lutIsComplete(opts.out);
+    throw new SncError(`profile: ${opts.out} already holds ${complete ? 'a complete LUT' : 'an unfinished LUT'}; pass --force to profile it again from the start${complete ? '' : ', --resume to finish it'}, or give another --out`);
+  }
+  if (!opts.resume && !opts.force && existsSync(work))
+    throw new SncError(`profile: an unfinished profile of ${opts.out} is at ${work}; pass --resume to finish it, or --force to start again`);
+  const from = opts.resume ? [work, opts.out].find((f) => existsSync(f)) : undefined;
   let lut: Lut;
-  if (opts.resume && existsSync(opts.out)) {
-    lut = readLut(opts.out);
-    checkLutUse(lut, opts.out, { device, spec: net.spec, allowOtherDevice: opts.allowOtherDevice });
-    if (lut.device.name !== device.name) throw new SncError(`${opts.out}: is a LUT of ${lut.device.name}, not ${device.name}; give another --out`);
+  if (from) {
+    lut = readLut(from);
+    checkLutUse(lut, from, { device, spec: net.spec, allowOtherDevice: opts.allowOtherDevice });
+    if (lut.device.name !== device.name) throw new SncError(`${from}: is a LUT of ${lut.device.name}, not ${device.name}; give another --out`);
   } else lut = newLut(net, device, items.length, protocol);
+  checkWritable(work);
   lut.keys = items.length;
 
   const calibN = opts.calibrationSamples ?? 6;
@@ -177,7 +194,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
       });
       doneItems += batch.length;
       lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
-      writeLut(opts.out, lut);
+      writeLut(work, lut);
       report(passes > 1 ? `blocks, pass ${pass + 1}/${passes}` : 'blocks');
     }
   }
@@ -195,7 +212,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
       else old.retries += 1;
     });
     lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
-    writeLut(opts.out, lut);
+    writeLut(work, lut);
     report('re-measuring noisy blocks');
   }
 
@@ -208,7 +225,9 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   }
   lut.complete = items.every((i) => passesOf(i.key) >= passes) && (calibN === 0 || !!lut.calibration);
   lut.profileSeconds = baseSeconds + (performance.now() - started) / 1000;
-  writeLut(opts.out, lut);
+  writeLut(work, lut);
+  // only a complete LUT takes the place of what was there
+  if (lut.complete) replaceFile(work, opts.out);
   report('done');
   return lut;
 }

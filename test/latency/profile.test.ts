@@ -1,5 +1,5 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,20 +52,26 @@ test('an interrupted snc profile (killed mid-run) resumes and finishes with a va
   const out = join(dir, 'lut.json');
   const args = ['profile', '--device', 'ort-cpu-1t', '--supernet', fixture, '--out', out, '--runs', '3', '--warmup', '0', '--group', '4', '--calibration', '3', '--max-spread', '1000', '--passes', '1'];
   const first = runCli(args);
-  // kill it as soon as the first group is on disk
-  while (!existsSync(out)) {
+  const beside = join(dir, 'lut.partial.json');
+  // kill it as soon as the first group is on disk: beside the LUT, which is written once complete
+  while (!existsSync(beside)) {
     if (first.child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   first.child.kill('SIGKILL');
   await first.done;
-  const partial: Lut = JSON.parse(readFileSync(out, 'utf8')); // never a corrupt file
+  t.false(existsSync(out), 'an unfinished LUT is never at --out');
+  const partial: Lut = JSON.parse(readFileSync(beside, 'utf8')); // never a corrupt file
   const before = Object.keys(partial.entries).length;
   t.true(before > 0 && before < partial.keys, `killed with ${before}/${partial.keys} entries`);
   t.false(partial.complete);
 
+  // without --resume or --force the unfinished run is not thrown away
+  const refused = runCli(args);
+  t.is(await refused.done, 2);
   const second = runCli([...args, '--resume']);
   t.is(await second.done, 0);
+  t.false(existsSync(beside));
   const lut = readLut(out);
   t.true(lut.complete);
   t.is(Object.keys(lut.entries).length, lut.keys);
@@ -73,6 +79,14 @@ test('an interrupted snc profile (killed mid-run) resumes and finishes with a va
   t.truthy(lut.calibration);
   const p = new LatencyPredictor(lut, net.spec.architecture);
   for (const c of enumerateConfigs(net.spec.knobs)) t.true(p.predict(c) > 0);
+
+  // a complete LUT is never replaced without --force
+  const before2 = readFileSync(out, 'utf8');
+  const again = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  t.is(again.status, 2, again.stderr);
+  t.regex(again.stderr, /^snc: profile: .*lut\.json already holds a complete LUT; pass --force to profile it again from the start, or give another --out\n$/);
+  t.is(readFileSync(out, 'utf8'), before2);
+  t.false(existsSync(beside));
 });
 
 test('a LUT refuses another device or host unless allowed, and another supernet family', async (t) => {
