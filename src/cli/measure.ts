@@ -41,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch {
       throw new SncError(`measure: cannot read ${path}`);
     }
-    sessions.push(await openSession(device, bytes, modelInputs(decodeModel(bytes, path).graph, path)));
+    sessions.push(await openSession(device, bytes, modelInputs(decodeModel(bytes, path).graph, path), { source: path }));
   }
   const ms = await measureInterleaved(sessions, {
     ...DEFAULT_MEASURE,

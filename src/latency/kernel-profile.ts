@@ -195,6 +195,8 @@ export interface ProfileRunOptions {
   warmup: number;
   /** Profiled runs that are kept. */
   runs: number;
+  /** What the model is called in errors (its file). */
+  source?: string;
 }
 
 /** A session with onnxruntime's profiler on; `finish` ends it and returns its kernels. */
@@ -204,13 +206,13 @@ export interface ProfiledSession extends TimedSession {
 }
 
 /** Opens a session of the device's runtime with onnxruntime's profiler on, writing to a fresh temporary folder. */
-export async function openProfiledSession(device: Device, bytes: Uint8Array, inputs: ModelInput[]): Promise<ProfiledSession> {
+export async function openProfiledSession(device: Device, bytes: Uint8Array, inputs: ModelInput[], source?: string): Promise<ProfiledSession> {
   checkProfilable(device);
-  if (device.runtime === 'onnxruntime-web') return openWebProfiledSession(device, bytes, inputs);
+  if (device.runtime === 'onnxruntime-web') return openWebProfiledSession(device, bytes, inputs, source);
   const dir = mkdtempSync(join(tmpdir(), 'snc-ort-profile-'));
   let session: Awaited<ReturnType<typeof openSession>>;
   try {
-    session = await openSession(device, bytes, inputs, { profilePrefix: join(dir, 'ort') });
+    session = await openSession(device, bytes, inputs, { profilePrefix: join(dir, 'ort'), source });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -251,8 +253,8 @@ function profiledModel(text: string, source: string, skipRuns: number): Profiled
   return { kernels: kernelTimings(events, skipRuns), runMedianUs: quantile(runTimes, 0.5), runs: runTimes.length };
 }
 
-async function openWebProfiledSession(device: Device, bytes: Uint8Array, inputs: ModelInput[]): Promise<ProfiledSession> {
-  const session = await openSession(device, bytes, inputs, { profilePrefix: 'snc' });
+async function openWebProfiledSession(device: Device, bytes: Uint8Array, inputs: ModelInput[], source?: string): Promise<ProfiledSession> {
+  const session = await openSession(device, bytes, inputs, { profilePrefix: 'snc', source });
   let released = false;
   const release = async () => {
     if (released) return;
@@ -283,7 +285,7 @@ async function openWebProfiledSession(device: Device, bytes: Uint8Array, inputs:
 export async function profileModel(device: Device, bytes: Uint8Array, inputs: ModelInput[], opts: ProfileRunOptions): Promise<ProfiledModel> {
   checkProfilable(device);
   await checkAvailable(device);
-  const s = await openProfiledSession(device, bytes, inputs);
+  const s = await openProfiledSession(device, bytes, inputs, opts.source);
   try {
     for (let i = 0; i < opts.warmup + opts.runs; i++) await s.run();
   } catch (e) {

@@ -410,8 +410,8 @@ export async function buildOpLut(device: Device, opts: OpLutBuildOptions): Promi
     try {
       for (const m of batch) {
         const bytes = m.bytes();
-        profiled.push(await openProfiledSession(device, bytes, m.inputs));
-        plain.push(await openSession(device, bytes, m.inputs));
+        profiled.push(await openProfiledSession(device, bytes, m.inputs, m.name));
+        plain.push(await openSession(device, bytes, m.inputs, { source: m.name }));
       }
       const all = await measureInterleaved([...profiled, ...plain], { warmup, runs, maxSpread: Infinity, retries: 0, seed });
       ms = all.slice(batch.length);
@@ -530,7 +530,7 @@ export async function predictModel(lut: OpLut, bytes: Uint8Array, source: string
   const inputs = modelInputs(decodeModel(bytes, source).graph, source);
   let found: ProfiledModel;
   try {
-    found = await profileModel(lut.device, bytes, inputs, { warmup: 0, runs: 1 });
+    found = await profileModel(lut.device, bytes, inputs, { warmup: 0, runs: 1, source });
   } catch (e) {
     if (e instanceof SncError) throw e;
     throw new SncError(`${source}: ${lut.device.runtime} cannot run it on ${lut.device.name}: ${(e as Error).message.split('\n')[0]}`);

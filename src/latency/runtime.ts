@@ -36,7 +36,7 @@ async function runtimeModule(device: Device): Promise<OrtModule> {
   if (!ortWeb) {
     ortWeb = (await import('onnxruntime-web')) as unknown as OrtModule;
     ortWeb.env.wasm.numThreads = device.threads;
-    ortWeb.env.logLevel = 'error';
+    ortWeb.env.logLevel = 'fatal';
   }
   return ortWeb;
 }
@@ -91,6 +91,18 @@ function fill(input: ModelInput, ort: OrtModule) {
 export interface SessionOptions {
   /** Write onnxruntime's per-node profile with this file prefix. */
   profilePrefix?: string;
+  /** What the model is called in errors (its file); default 'model'. */
+  source?: string;
+}
+
+/** onnxruntime's error as one line: its first line, without the native log prefix. */
+function ortMessage(e: unknown): string {
+  return String((e as Error)?.message ?? e)
+    .split('\n')[0]
+    .replace(/^\[[^\]]*\]\s*:?\s*/, '')
+    .replace(/^Can't create a session\. ERROR_CODE: \d+, ERROR_MESSAGE: /, '')
+    .replace(/^\S+\.(?:h|cc|cpp):\d+ [^(]*\(.*?\) (?=[A-Z])/, '') // the C++ source line and signature
+    .trim();
 }
 
 /** Opens a session of the device's runtime on the model, with fixed random inputs. */
@@ -106,21 +118,28 @@ export async function openSession(device: Device, model: Uint8Array, inputs: Mod
       graphOptimizationLevel: device.graphOptimizationLevel,
       enableProfiling: opts.profilePrefix !== undefined,
       profileFilePrefix: opts.profilePrefix,
-      logSeverityLevel: 3,
+      // 4 (fatal only): a model onnxruntime rejects is reported once, as one SncError line,
+      // not also as a native '[E:onnxruntime:...]' log line on stderr
+      logSeverityLevel: 4,
       // Intra-op threads that spin after a run steal the cores of the next session's run when
       // sessions are interleaved (each has its own pool): measure with spinning off.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    if (/provider|backend/i.test(msg)) throw new SncError(`device ${device.name}: cannot create a session with the '${device.executionProvider}' provider: ${msg}`);
-    throw e;
+    const msg = ortMessage(e);
+    if (/execution provider|backend/i.test(msg))
+      throw new SncError(`device ${device.name}: cannot create a session with the '${device.executionProvider}' provider: ${msg}`);
+    throw new SncError(`${opts.source ?? 'model'}: ${device.runtime} cannot load it on ${device.name}: ${msg}`);
   }
   const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
   for (const i of inputs) feeds[i.name] = fill(i, ort);
   return {
     run: async () => {
-      await session.run(feeds);
+      try {
+        await session.run(feeds);
+      } catch (e) {
+        throw new SncError(`${opts.source ?? 'model'}: ${device.runtime} cannot run it on ${device.name}: ${ortMessage(e)}`);
+      }
     },
     release: () => session.release(),
     endProfiling: () => (session as unknown as { endProfiling(): string | undefined }).endProfiling(),
