@@ -1,4 +1,5 @@
 import { parseConfig, validateConfig, configKey } from '../detr/spec.js';
+import { DEFAULT_SUPERNET, PRESETS } from '../detr/presets.js';
 import { loadSupernet, sha256 } from '../detr/supernet.js';
 import { exportSubnetToFile } from '../detr/export-subnet.js';
 import { checkWritable } from '../util/fs.js';
@@ -14,7 +15,13 @@ export async function run(argv: string[]): Promise<number> {
     help: { type: 'boolean' },
   });
   if (values.help) {
-    process.stdout.write('usage: snc export --supernet DIR|PRESET [--config "res=384,patch=16,windows=2,layers=2,queries=300"] --out model.onnx [--exits] [--json]\n  --exits   also output boxes_<l>/logits_<l> for every decoder depth\n');
+    // the example config is the default of the supernet given, else of the default supernet
+    const spec = typeof values.supernet === 'string' ? loadSupernet(values.supernet).spec : PRESETS[DEFAULT_SUPERNET].spec;
+    process.stdout.write(
+      `usage: snc export --supernet DIR|PRESET [--config "${configKey(spec.default)}"] --out model.onnx [--exits] [--json]\n` +
+        `  --config  knob=value pairs; omitted knobs take the supernet's default (${spec.name}: ${configKey(spec.default)})\n` +
+        '  --exits   also output boxes_<l>/logits_<l> for every decoder depth\n',
+    );
     return 0;
   }
   const out = requireString('export', values.out, 'out', 'the ONNX file to write');

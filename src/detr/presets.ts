@@ -65,3 +65,6 @@ export const PRESETS: Readonly<Record<string, { spec: SupernetSpec; seed: number
   'shapes-tiny': { spec: shapesTiny, seed: 1 },
   nano: { spec: nano, seed: 0 },
 };
+
+/** The supernet examples and `npm start` use: the embedded, trained one. */
+export const DEFAULT_SUPERNET = 'shapes-tiny';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { SncError, choices } from '../errors.js';
 import type { Preprocess } from '../data/preprocess.js';
 
@@ -132,11 +133,18 @@ export function configKey(c: SubnetConfig): string {
 /** Parses "res=384,patch=16,windows=2,layers=2,queries=300"; omitted knobs come from `defaults`. */
 export function parseConfig(text: string, defaults?: SubnetConfig): SubnetConfig {
   const out: Partial<SubnetConfig> = { ...(defaults ?? {}) };
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  const example = configKey(defaults ?? { resolution: 384, patch: 16, windows: 2, layers: 2, queries: 300 });
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.every((p) => !p)) throw new SncError(`config: '${text}' names no knob; write knob=value pairs such as ${example}`);
+  const seen = new Set<KnobName>();
+  for (const part of parts) {
+    if (!part) throw new SncError(`config: '${text}' has an empty item between commas; write knob=value pairs such as ${example}`);
     const m = /^([a-z]+)\s*=\s*(-?\d+)$/.exec(part);
-    if (!m) throw new SncError(`config: cannot read '${part}'; write knob=value pairs such as res=384,patch=16,windows=2,layers=2,queries=300`);
+    if (!m) throw new SncError(`config: cannot read '${part}'; write knob=value pairs such as ${example}`);
     const knob = ALIASES[m[1]];
     if (!knob) throw new SncError(`config: unknown knob '${m[1]}'; valid knobs are ${choices(Object.keys(ALIASES))}`);
+    if (seen.has(knob)) throw new SncError(`config: ${SHORT[knob]} is given twice in '${text}'; give each knob once`);
+    seen.add(knob);
     out[knob] = Number(m[2]);
   }
   const missing = KNOB_NAMES.filter((k) => out[k] === undefined);
@@ -184,13 +192,64 @@ export function enumerateConfigs(grid: KnobGrid, arch?: Architecture): SubnetCon
   return out;
 }
 
+/** A field that must pass `ok`; `what` is the expectation named in the error. */
+const field = (ok: (v: unknown) => boolean, what: string) => z.unknown().refine(ok, { error: what });
+const isInt = (v: unknown): v is number => Number.isInteger(v);
+const posInt = field((v) => isInt(v) && v > 0, 'an integer > 0');
+const natInt = field((v) => isInt(v) && v >= 0, 'an integer >= 0');
+const posNum = field((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a finite number > 0');
+const finite = field((v) => typeof v === 'number' && Number.isFinite(v), 'a finite number');
+const list = (item: z.ZodType, nonEmpty: boolean) => z.array(item, { error: `a list${nonEmpty ? ' (not empty)' : ''}` }).refine((l) => !nonEmpty || l.length > 0, { error: 'a non-empty list' });
+const triple = (item: z.ZodType) => z.tuple([item, item, item], { error: 'a list of 3 numbers (R, G, B)' });
+
+/** The shape of supernet.json: every field present, of its type and range. */
+const SPEC = z.object({
+  format: field((v) => v === 'snc-supernet', '"snc-supernet"'),
+  version: field((v) => v === 1, '1 (the version this snc reads)'),
+  name: field((v) => typeof v === 'string' && v.length > 0, 'a non-empty name'),
+  architecture: z.object(
+    {
+      backbone: z.object(
+        { width: posInt, depth: posInt, heads: posInt, mlpRatio: posNum, inChannels: posInt, storedPatch: posInt, posGrid: posInt, globalBlocks: list(natInt, false), tapBlocks: list(natInt, true), eps: posNum },
+        { error: 'an object' },
+      ),
+      decoder: z.object({ width: posInt, heads: posInt, points: posInt, ffn: posInt, maxLayers: posInt, maxQueries: posInt, eps: posNum }, { error: 'an object' }),
+      numClasses: posInt,
+      anchorSize: posNum,
+    },
+    { error: 'an object' },
+  ),
+  knobs: z.object({ resolution: list(posInt, true), patch: list(posInt, true), windows: list(posInt, true), layers: list(natInt, true), queries: list(posInt, true) }, { error: 'an object' }),
+  default: z.object({ resolution: posInt, patch: posInt, windows: posInt, layers: natInt, queries: posInt }, { error: 'an object' }),
+  preprocess: z.object({ mean: triple(finite), std: triple(posNum), resize: field((v) => v === 'square', '"square"') }, { error: 'an object with mean, std and resize' }),
+  classes: list(field((v) => typeof v === 'string', 'a string'), true),
+});
+
+/** The value at a path of a parsed document (for error messages). */
+function at(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v = doc;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** The first problem zod found, as `field.path is VALUE; expected WHAT`. */
+export function describeIssue(doc: unknown, issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.') || 'the document';
+  const got = at(doc, issue.path);
+  const shown = got === undefined ? 'missing' : JSON.stringify(got)?.slice(0, 80);
+  const expected = /^Invalid input|^Too small|^Too big/.test(issue.message) ? 'another value' : issue.message;
+  return `${path} is ${shown}; expected ${expected}`;
+}
+
 /** Checks a parsed supernet.json and throws one SncError naming the first bad field. */
 export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {
   const bad = (why: string): never => {
     throw new SncError(`${source}: ${why}`);
   };
-  if (spec?.format !== 'snc-supernet') bad(`format is ${JSON.stringify(spec?.format)}, expected "snc-supernet"`);
-  if (spec.version !== 1) bad(`version ${spec.version} is not supported; this snc reads version 1`);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) bad('not a supernet description (expected a JSON object)');
+  if (spec.version !== undefined && spec.version !== 1 && spec.format === 'snc-supernet') bad(`version ${JSON.stringify(spec.version)} is not supported; this snc reads version 1`);
+  const parsed = SPEC.safeParse(spec);
+  if (!parsed.success) bad(describeIssue(spec, parsed.error.issues[0]));
   const a = spec.architecture;
   if (!a?.backbone || !a?.decoder) bad('architecture.backbone and architecture.decoder are required');
   const b = a.backbone;

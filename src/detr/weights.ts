@@ -112,6 +112,9 @@ export class Weights {
       if (t.dtype !== 'float32') throw new SncError(`${source}: tensor '${name}' is ${t.dtype}; snc supernets store float32`);
       if (t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i]))
         throw new SncError(`${source}: tensor '${name}' has shape [${t.dims.join(', ')}], expected [${dims.join(', ')}]`);
+      const data = t.data as Float32Array;
+      for (let i = 0; i < data.length; i++)
+        if (!Number.isFinite(data[i])) throw new SncError(`${source}: tensor '${name}' holds ${data[i]} at index ${i}; weights must be finite numbers`);
     }
     return new Weights(map, hash);
   }

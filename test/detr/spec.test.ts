@@ -63,3 +63,43 @@ test('untrained knob values must be in the grid, and the default uses none', (t)
   spec.untrained = { patch: [16] };
   t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /^s\.json: the default config uses untrained patch=16/);
 });
+
+test('spec check: missing pre-processing, a zero patch or std, wrong types are one line naming the field', (t) => {
+  const base = PRESETS['shapes-tiny'].spec;
+  const cases: [(s: Record<string, any>) => void, RegExp][] = [
+    [(s) => delete s.preprocess, /: preprocess is missing; expected an object with mean, std and resize$/],
+    [(s) => (s.knobs.patch = [0, 16]), /: knobs\.patch\.0 is 0; expected an integer > 0$/],
+    [(s) => (s.preprocess.std = [0.229, 0, 0.225]), /: preprocess\.std\.1 is 0; expected a finite number > 0$/],
+    [(s) => (s.preprocess.mean = [0.4, 'x', 0.4]), /: preprocess\.mean\.1 is "x"; expected a finite number$/],
+    [(s) => (s.preprocess.std = [1, 1]), /: preprocess\.std is \[1,1\]; expected /],
+    [(s) => (s.architecture.backbone.width = '64'), /: architecture\.backbone\.width is "64"; expected an integer > 0$/],
+    [(s) => (s.knobs.queries = []), /: knobs\.queries is \[\]; expected a non-empty list$/],
+    [(s) => (s.default = null), /: default is null; expected an object$/],
+    [(s) => (s.classes = 'cat'), /: classes is "cat"; expected a list/],
+    [(s) => (s.version = 2), /: version 2 is not supported; this snc reads version 1$/],
+  ];
+  for (const [mutate, re] of cases) {
+    const s = structuredClone(base) as unknown as Record<string, any>;
+    mutate(s);
+    const e = t.throws(() => checkSpec(s as never, 'x/supernet.json'), { instanceOf: SncError });
+    t.regex(e!.message, re);
+    t.regex(e!.message, /^x\/supernet\.json: /);
+  }
+  t.throws(() => checkSpec(null as never, 'x'), { instanceOf: SncError, message: /not a supernet description/ });
+  t.throws(() => checkSpec([] as never, 'x'), { instanceOf: SncError, message: /not a supernet description/ });
+});
+
+test('configs: empty, empty items and a knob given twice are refused; examples come from the supernet at hand', (t) => {
+  const d = PRESETS['shapes-tiny'].spec.default;
+  const example = 'res=224,patch=16,windows=2,layers=3,queries=60';
+  t.is(configKey(d), example);
+  t.throws(() => parseConfig('', d), { instanceOf: SncError, message: `config: '' names no knob; write knob=value pairs such as ${example}` });
+  t.throws(() => parseConfig(' , ', d), { instanceOf: SncError, message: /names no knob/ });
+  t.throws(() => parseConfig('res=224,,layers=1', d), { instanceOf: SncError, message: /has an empty item between commas/ });
+  t.throws(() => parseConfig('res=224,', d), { instanceOf: SncError, message: /has an empty item between commas/ });
+  t.throws(() => parseConfig('res=224,res=160', d), { instanceOf: SncError, message: "config: res is given twice in 'res=224,res=160'; give each knob once" });
+  t.throws(() => parseConfig('res=224,resolution=160', d), { instanceOf: SncError, message: /res is given twice/ });
+  t.throws(() => parseConfig('res=2x', d), { instanceOf: SncError, message: `config: cannot read 'res=2x'; write knob=value pairs such as ${example}` });
+  const nano = PRESETS.nano.spec.default;
+  t.regex(t.throws(() => parseConfig('res=2x', nano))!.message, /such as res=384,patch=16,windows=2,layers=2,queries=300$/);
+});
