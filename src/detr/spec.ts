@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SncError, choices } from '../errors.js';
+import { describeIssue, field, finite, list, natInt, posInt, posNum } from '../util/schema.js';
 import type { Preprocess } from '../data/preprocess.js';
 
 export type { Preprocess };
@@ -192,14 +193,6 @@ export function enumerateConfigs(grid: KnobGrid, arch?: Architecture): SubnetCon
   return out;
 }
 
-/** A field that must pass `ok`; `what` is the expectation named in the error. */
-const field = (ok: (v: unknown) => boolean, what: string) => z.unknown().refine(ok, { error: what });
-const isInt = (v: unknown): v is number => Number.isInteger(v);
-const posInt = field((v) => isInt(v) && v > 0, 'an integer > 0');
-const natInt = field((v) => isInt(v) && v >= 0, 'an integer >= 0');
-const posNum = field((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a finite number > 0');
-const finite = field((v) => typeof v === 'number' && Number.isFinite(v), 'a finite number');
-const list = (item: z.ZodType, nonEmpty: boolean) => z.array(item, { error: `a list${nonEmpty ? ' (not empty)' : ''}` }).refine((l) => !nonEmpty || l.length > 0, { error: 'a non-empty list' });
 const triple = (item: z.ZodType) => z.tuple([item, item, item], { error: 'a list of 3 numbers (R, G, B)' });
 
 /** The shape of supernet.json: every field present, of its type and range. */
@@ -224,22 +217,6 @@ const SPEC = z.object({
   preprocess: z.object({ mean: triple(finite), std: triple(posNum), resize: field((v) => v === 'square', '"square"') }, { error: 'an object with mean, std and resize' }),
   classes: list(field((v) => typeof v === 'string', 'a string'), true),
 });
-
-/** The value at a path of a parsed document (for error messages). */
-function at(doc: unknown, path: readonly PropertyKey[]): unknown {
-  let v = doc;
-  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-  return v;
-}
-
-/** The first problem zod found, as `field.path is VALUE; expected WHAT`. */
-export function describeIssue(doc: unknown, issue: z.core.$ZodIssue): string {
-  const path = issue.path.map(String).join('.') || 'the document';
-  const got = at(doc, issue.path);
-  const shown = got === undefined ? 'missing' : JSON.stringify(got)?.slice(0, 80);
-  const expected = /^Invalid input|^Too small|^Too big/.test(issue.message) ? 'another value' : issue.message;
-  return `${path} is ${shown}; expected ${expected}`;
-}
 
 /** Checks a parsed supernet.json and throws one SncError naming the first bad field. */
 export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {

@@ -7,8 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { SncError } from '../errors.js';
 import { sha256 } from '../detr/supernet.js';
 import type { SupernetSpec, SubnetConfig } from '../detr/spec.js';
-import { writeFileAtomic } from '../util/fs.js';
-import type { Device } from './device.js';
+import { fsError, writeFileAtomic } from '../util/fs.js';
+import { checkWith } from '../util/schema.js';
+import { checkDevice, type Device } from './device.js';
+import { BLOCK_LUT } from './lut-schema.js';
 import { hostDifferences, hostInfo, type HostInfo } from './host.js';
 import type { RuntimeVersions } from './runtime.js';
 
@@ -81,10 +83,11 @@ export function readLutFile<T extends { entries: object; device: Device }>(path:
   try {
     lut = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new SncError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new SncError(`${path}: ${(e as NodeJS.ErrnoException).code ? fsError(e, 'read', path).message : `not valid JSON (${(e as Error).message})`}`);
   }
-  if (lut?.format !== 'snc-lut' || lut.version !== 1) throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
-  if (typeof lut.entries !== 'object' || !lut.device?.name) throw new SncError(`${path}: LUT has no entries or no device`);
+  if (lut === null || typeof lut !== 'object' || lut.format !== 'snc-lut' || lut.version !== 1)
+    throw new SncError(`${path}: not an snc LUT (format ${JSON.stringify(lut?.format)}, version ${JSON.stringify(lut?.version)})`);
+  if (typeof lut.entries !== 'object' || lut.entries === null || typeof lut.device?.name !== 'string') throw new SncError(`${path}: LUT has no entries or no device`);
   return lut;
 }
 
@@ -112,6 +115,8 @@ export function writeLutFile<T extends { entries: Record<string, unknown> }>(pat
 export function readLut(path: string): Lut {
   const lut = readLutFile<Lut>(path, 'snc profile');
   if (lut.kind === 'ops') throw new SncError(`${path}: is an op-level LUT (snc lut ops), not a block LUT of a supernet; predict ONNX models with it: snc predict --lut ${path} --model X.onnx`);
+  checkWith(BLOCK_LUT, lut, path);
+  checkDevice(lut.device, `${path}: device`);
   return lut;
 }
 

@@ -19,6 +19,9 @@ import { DEFAULT_ZOO, opZoo, type ZooOptions } from './op-zoo.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions, type TimedSession } from './runtime.js';
 import { linearFitRelative, summarize } from './stats.js';
 import { readFileSync } from 'node:fs';
+import { checkWith } from '../util/schema.js';
+import { checkDevice } from './device.js';
+import { OP_LUT } from './lut-schema.js';
 
 export interface OpLutEntry {
   op: string;
@@ -310,6 +313,18 @@ export function lutKind(path: string): 'ops' | 'blocks' {
 export function readOpLut(path: string): OpLut {
   const lut = readLutFile<OpLut>(path, 'snc lut ops --device NAME');
   if (lut.kind !== 'ops') throw new SncError(`${path}: is a block LUT of supernet '${(lut as { supernet?: { name?: string } }).supernet?.name ?? '?'}', not an op-level LUT; make one with snc lut ops --device NAME`);
+  checkWith(OP_LUT, lut, path);
+  checkDevice(lut.device, `${path}: device`);
+  for (const key of Object.keys(lut.entries)) {
+    let k: KernelShape;
+    try {
+      k = parseKernelKey(key);
+    } catch (e) {
+      throw new SncError(`${path}: ${(e as Error).message}`);
+    }
+    for (const s of [...k.inputs, ...k.outputs])
+      if (!s.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SncError(`${path}: entry ${JSON.stringify(key)} has a shape that is not a list of sizes >= 0`);
+  }
   return lut;
 }
 
