@@ -9,7 +9,7 @@
  * counted, or an error with --strict.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve, win32 } from 'node:path';
 import { SncError } from '../errors.js';
 import type { Box, GroundTruth } from './detection.js';
 import { Problems } from './problems.js';
@@ -43,6 +43,17 @@ export interface DatasetLocation {
   annotations?: string;
   /** The images folder; default DIR/images. */
   images?: string;
+}
+
+/**
+ * Whether an image's file_name leaves the images folder as written: an absolute path, or one
+ * whose `..` parts climb above it. (A symbolic link inside the folder that points out is caught
+ * when the image is read.)
+ */
+export function leavesFolder(fileName: string): boolean {
+  if (isAbsolute(fileName) || win32.isAbsolute(fileName) || fileName.includes('\0')) return true;
+  const n = normalize(fileName.replace(/\\/g, '/'));
+  return n === '..' || n.startsWith('../');
 }
 
 export function imagePath(ds: CocoDataset, img: CocoImage): string {
@@ -88,15 +99,20 @@ export function parseCocoDataset(doc: unknown, source: string, imagesDir: string
   if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new SncError(`${source}: not a COCO annotations file (expected an object with images, annotations and categories)`);
   if (!Array.isArray(d.images)) throw new SncError(`${source}: no "images" list`);
   if (!Array.isArray(d.categories)) throw new SncError(`${source}: no "categories" list`);
-  if (d.annotations !== undefined && !Array.isArray(d.annotations)) throw new SncError(`${source}: "annotations" is not a list`);
 
   const images: CocoImage[] = [];
   const imageIds = new Set<number>();
+  const outside = new Set<number>();
   d.images.forEach((raw: Record<string, unknown>, i: number) => {
     if (!isNum(raw?.id)) throw new SncError(`${source}: images[${i}] has no numeric id`);
     if (typeof raw.file_name !== 'string' || !raw.file_name) throw new SncError(`${source}: image ${raw.id} has no file_name`);
     if (imageIds.has(raw.id)) throw new SncError(`${source}: image id ${raw.id} appears twice`);
     imageIds.add(raw.id);
+    if (leavesFolder(raw.file_name)) {
+      // never read: skipped and reported (an error with --strict), its annotations dropped with it
+      outside.add(raw.id);
+      return problems.add({ kind: 'outside-folder', file: source, id: raw.id, message: `image ${raw.id}: file_name ${JSON.stringify(raw.file_name)} leads outside the images folder; it is skipped` });
+    }
     images.push({ id: raw.id, fileName: raw.file_name, width: isNum(raw.width) ? raw.width : undefined, height: isNum(raw.height) ? raw.height : undefined });
   });
 
@@ -109,6 +125,9 @@ export function parseCocoDataset(doc: unknown, source: string, imagesDir: string
     categories.push({ id: raw.id, name: typeof raw.name === 'string' ? raw.name : String(raw.id) });
   });
 
+  if (d.annotations === undefined)
+    throw new SncError(`${source}: no "annotations" list; a data set to evaluate on needs its ground-truth boxes ("annotations": [] if its images have none)`);
+  if (!Array.isArray(d.annotations)) throw new SncError(`${source}: "annotations" is not a list`);
   const annotations: GroundTruth[] = [];
   const annIds = new Set<number>();
   ((d.annotations ?? []) as Record<string, unknown>[]).forEach((raw, i) => {
@@ -117,6 +136,7 @@ export function parseCocoDataset(doc: unknown, source: string, imagesDir: string
     const id = raw.id;
     if (annIds.has(id)) return bad('duplicate-annotation', id, `annotation ${id} appears twice; the later one is skipped`);
     annIds.add(id);
+    if (isNum(raw.image_id) && outside.has(raw.image_id)) return;
     if (!isNum(raw.image_id) || !imageIds.has(raw.image_id)) return bad('orphan-annotation', id, `annotation ${id} refers to image ${JSON.stringify(raw.image_id)}, which is not in images`);
     if (!isNum(raw.category_id) || !categoryIds.has(raw.category_id)) return bad('orphan-annotation', id, `annotation ${id} refers to category ${JSON.stringify(raw.category_id)}, which is not in categories`);
     const bbox = readBox(raw.bbox);

@@ -6,7 +6,8 @@
  * synchronously on the main thread, so decoding there could only advance between inferences;
  * here it never waits for them.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Preprocess } from './preprocess.js';
 import { prefetchMap } from '../util/prefetch.js';
@@ -16,6 +17,8 @@ import type { Problem } from './problems.js';
 export interface DecodeJob {
   id: number;
   file: string;
+  /** The images folder: a file whose real path (symbolic links followed) is not inside it is not read. */
+  root?: string;
   width?: number;
   height?: number;
 }
@@ -40,6 +43,12 @@ export async function prepareJob(pre: Preprocessor, job: DecodeJob, tensor: () =
   const { file, id } = job;
   let bytes: Buffer;
   try {
+    if (job.root !== undefined) {
+      const [real, root] = await Promise.all([realpath(file), realpath(job.root)]);
+      const rel = relative(root, real);
+      if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
+        return { kind: 'outside-folder', file, id, message: `image ${id}: leads outside the images folder (to ${real}); it is skipped` };
+    }
     bytes = await readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -2,6 +2,7 @@ import { SncError } from '../errors.js';
 
 export type ProblemKind =
   | 'missing-image'
+  | 'outside-folder'
   | 'undecodable-image'
   | 'size-mismatch'
   | 'orphan-annotation'

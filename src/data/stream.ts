@@ -61,7 +61,7 @@ export interface ImageStream extends AsyncIterable<PreparedImage> {
 export function streamImages(ds: CocoDataset, pre: Preprocessor, problems: Problems, opts: StreamOptions = {}): ImageStream {
   const images = opts.limit !== undefined ? ds.images.slice(0, opts.limit) : ds.images;
   const init: DecodeInit = {
-    jobs: images.map((i) => ({ id: i.id, file: imagePath(ds, i), width: i.width, height: i.height })),
+    jobs: images.map((i) => ({ id: i.id, file: imagePath(ds, i), root: ds.imagesDir, width: i.width, height: i.height })),
     preprocess: pre.pre,
     resolution: pre.resolution,
     depth: Math.max(1, opts.prefetch ?? 4),

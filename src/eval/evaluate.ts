@@ -45,7 +45,7 @@ export async function createSession(net: Supernet, config: SubnetConfig, threads
 
 function skippedOf(problems: Problems): EvalReport['skipped'] {
   return {
-    images: problems.count('missing-image', 'undecodable-image', 'size-mismatch'),
+    images: problems.count('missing-image', 'outside-folder', 'undecodable-image', 'size-mismatch'),
     annotations: problems.count('orphan-annotation', 'bad-annotation', 'duplicate-annotation'),
     detections: problems.count('orphan-detection', 'bad-detection'),
   };

@@ -197,7 +197,7 @@ export async function evaluateGroup(net: Supernet, ds: CocoDataset, task: GroupT
       ...(task.prior ? { priorImages: r.priorImages } : {}),
       ...(r.detections ? { detections: r.detections } : {}),
       seconds: (performance.now() - t0) / 1000,
-      skippedImages: problems.count('missing-image', 'undecodable-image', 'size-mismatch'),
+      skippedImages: problems.count('missing-image', 'outside-folder', 'undecodable-image', 'size-mismatch'),
     };
   } finally {
     await images.close(); // a no-op once iterated; stops the decoding thread if it never was

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SncError } from '../../src/errors.js';
-import { imagePath, locateDataset, parseCocoDataset, readCocoDataset } from '../../src/data/coco.js';
+import { imagePath, leavesFolder, locateDataset, parseCocoDataset, readCocoDataset } from '../../src/data/coco.js';
 import { Problems, problemLine } from '../../src/data/problems.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snc-coco-test-'));
@@ -61,6 +61,8 @@ test('--strict: the first problem is an SncError naming file and id', (t) => {
 test('a malformed file is an SncError', (t) => {
   const bad = (d: unknown, re: RegExp) => t.throws(() => parseCocoDataset(d, 'f.json', '/i', new Problems()), { instanceOf: SncError, message: re });
   bad([], /not a COCO annotations file/);
+  bad({ images: [], categories: [] }, /^f\.json: no "annotations" list; a data set to evaluate on needs its ground-truth boxes/);
+  bad({ images: [], categories: [], annotations: {} }, /"annotations" is not a list/);
   bad({ categories: [] }, /no "images" list/);
   bad({ images: [] }, /no "categories" list/);
   bad({ images: [{ id: 1 }], categories: [] }, /image 1 has no file_name/);
@@ -80,4 +82,28 @@ test('a folder: annotations.json and images/ by default, or named files', (t) =>
   t.is(ds.images.length, 2);
   t.is(ds.imagesDir, join(tmp, 'pix'));
   t.is(locateDataset(dir).imagesDir, join(dir, 'images'));
+});
+
+test('an image file_name that leaves the images folder is never read: skipped and reported with its annotations, --strict refuses', (t) => {
+  for (const f of ['../../../etc/passwd', '/etc/passwd', 'a/../../x.jpg', '..', 'C:\\Windows\\x.jpg', '..\\..\\x.jpg']) t.true(leavesFolder(f), f);
+  for (const f of ['a.jpg', 'sub/a.jpg', 'sub/../a.jpg', '..a.jpg', './a.jpg']) t.false(leavesFolder(f), f);
+  const d = {
+    images: [
+      { id: 1, file_name: 'ok.jpg' },
+      { id: 2, file_name: '../../../etc/passwd' },
+      { id: 3, file_name: '/etc/passwd' },
+    ],
+    categories: [{ id: 1, name: 'a' }],
+    annotations: [
+      { id: 1, image_id: 1, category_id: 1, bbox: [0, 0, 1, 1] },
+      { id: 2, image_id: 2, category_id: 1, bbox: [0, 0, 1, 1] },
+    ],
+  };
+  const problems = new Problems();
+  const ds = parseCocoDataset(d, 'ann.json', '/imgs', problems);
+  t.deepEqual(ds.images.map((i) => i.id), [1]);
+  t.deepEqual(ds.annotations.map((a) => a.id), [1]);
+  t.deepEqual(problems.list.map((p) => [p.kind, p.id]), [['outside-folder', 2], ['outside-folder', 3]]);
+  t.is(problemLine(problems.list[0]), 'ann.json: image 2: file_name "../../../etc/passwd" leads outside the images folder; it is skipped');
+  t.throws(() => parseCocoDataset(d, 'ann.json', '/imgs', new Problems(true)), { instanceOf: SncError, message: 'ann.json: image 2: file_name "../../../etc/passwd" leads outside the images folder; it is skipped (--strict)' });
 });

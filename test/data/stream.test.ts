@@ -1,5 +1,5 @@
 import test from 'ava';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SncError } from '../../src/errors.js';
@@ -72,4 +72,32 @@ test('a stream left early, or closed unused, stops; limit and unreleased tensors
   t.is(kept.length, 2);
   t.true(kept.every((k) => k.length === pre.tensorSize));
   t.notDeepEqual(kept[0], kept[1]);
+});
+
+test('data never reads outside its folder: a symbolic link out of images/ is skipped and reported, --strict refuses', async (t) => {
+  const dir = join(tmp, 'links');
+  await synthesize({ out: dir, images: 2, seed: 3, size: 64 });
+  const secret = join(tmp, 'secret.jpg');
+  copyFileSync(join(dir, 'images', '000001.jpg'), secret); // a real image, outside the folder
+  symlinkSync(secret, join(dir, 'images', 'link-out.jpg'));
+  symlinkSync('000002.jpg', join(dir, 'images', 'link-in.jpg')); // a link that stays inside is fine
+  const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8'));
+  doc.images.push({ id: 10, file_name: 'link-out.jpg', width: 64, height: 64 }, { id: 11, file_name: 'link-in.jpg', width: 64, height: 64 });
+  writeFileSync(join(dir, 'annotations.json'), JSON.stringify(doc));
+  const problems = new Problems();
+  const ds = readCocoDataset(dir, {}, problems);
+  const seen: number[] = [];
+  for await (const item of streamImages(ds, pre, problems)) {
+    seen.push(item.image.id);
+    item.release();
+  }
+  t.deepEqual(seen, [1, 2, 11]);
+  t.deepEqual(problems.list.map((p) => [p.kind, p.id]), [['outside-folder', 10]]);
+  t.regex(problems.list[0].message, /^image 10: leads outside the images folder \(to .*secret\.jpg\); it is skipped$/);
+  const strict = new Problems(true);
+  const e = await t.throwsAsync(async () => {
+    for await (const item of streamImages(readCocoDataset(dir, {}, strict), pre, strict)) item.release();
+  });
+  t.true(e instanceof SncError);
+  t.regex(e!.message, /link-out\.jpg: image 10: leads outside the images folder .* \(--strict\)$/);
 });
