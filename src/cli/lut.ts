@@ -31,6 +31,11 @@ async function validate(argv: string[]): Promise<number> {
     return 0;
   }
   const lutPath = requireString('lut validate', values.lut, 'lut', 'a LUT file written by snc profile');
+  const samples = intOption('lut validate', values.samples, 'samples', 1) ?? 50;
+  const seed = intOption('lut validate', values.seed, 'seed', 0) ?? 1;
+  const measure = { runs: intOption('lut validate', values.runs, 'runs', 1) ?? 30, warmup: intOption('lut validate', values.warmup, 'warmup', 0) ?? 5 };
+  const group = intOption('lut validate', values.group, 'group', 1);
+  const passes = intOption('lut validate', values.passes, 'passes', 1);
   const lut = readLut(lutPath);
   const net = loadSupernet(requireString('lut validate', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const device = loadDevice(lut.device.name);
@@ -41,11 +46,11 @@ async function validate(argv: string[]): Promise<number> {
   if (kept && values.force !== true) throw new SncError(`lut validate: ${kept} already exists; pass --force to replace the validation, or give another --out PREFIX`);
   for (const f of outputs) checkWritable(f); // before minutes of measuring
   const report = await validateLut(net, device, lut, {
-    samples: intOption('lut validate', values.samples, 'samples', 1) ?? 50,
-    seed: intOption('lut validate', values.seed, 'seed', 0) ?? 1,
-    measure: { runs: intOption('lut validate', values.runs, 'runs', 1) ?? 30, warmup: intOption('lut validate', values.warmup, 'warmup', 0) ?? 5 },
-    group: intOption('lut validate', values.group, 'group', 1),
-    passes: intOption('lut validate', values.passes, 'passes', 1),
+    samples,
+    seed,
+    measure,
+    group,
+    passes,
     onProgress: (d, t, eta) => progress(`validate ${device.name}: ${d}/${t} subnets measured, about ${fmtSeconds(eta)} left`),
   });
   progressDone();
@@ -70,13 +75,20 @@ async function validate(argv: string[]): Promise<number> {
     report: `${prefix}.json`,
     plot: [`${prefix}.svg`, `${prefix}.png`],
   };
-  if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  const shared = report.sharedFactor;
+  const hint = shared
+    ? `the errors share one factor: this machine runs the LUT's subnets x ${shared.factor.toFixed(3)} ` +
+      `(times it, RMSPE ${(shared.rmspe * 100).toFixed(2)}%, within ±10% ${(shared.within10 * 100).toFixed(1)}%): the LUT ranks the subnets right ` +
+      `but was profiled on a faster or slower machine, or this one is busy; check its speed now with snc lut speed --lut ${lutPath} --supernet ${values.supernet}, or profile this machine`
+    : undefined;
+  if (values.json) process.stdout.write(JSON.stringify({ ...summary, ...(shared ? { sharedFactor: shared, hint } : {}) }) + '\n');
   else
     process.stdout.write(
       `${net.spec.name} on ${device.name}, ${summary.samples} subnets: RMSPE ${(summary.rmspe * 100).toFixed(2)}%, ` +
         `within ±10% ${(summary.within10 * 100).toFixed(1)}%, Spearman ${summary.spearman.toFixed(4)}; ` +
         `noise floor (same model, ${report.noiseFloor.medians.length} groups) RMSPE ${(summary.noiseFloorRmspe * 100).toFixed(2)}%, ` +
-        `max ${(summary.noiseFloorMaxDeviation * 100).toFixed(1)}%; measured in ${fmtSeconds(summary.measureSeconds)}\n  wrote ${summary.report}, ${summary.plot.join(', ')}\n`,
+        `max ${(summary.noiseFloorMaxDeviation * 100).toFixed(1)}%; measured in ${fmtSeconds(summary.measureSeconds)}\n  wrote ${summary.report}, ${summary.plot.join(', ')}\n` +
+        (hint ? `  ${hint}\n` : ''),
     );
   return 0;
 }

@@ -31,9 +31,37 @@ export interface ValidationReport {
   rmspe: number;
   within10: number;
   spearman: number;
+  /** Set when the errors share one factor (see sharedFactor). */
+  sharedFactor?: SharedFactor;
   /** The default subnet measured in every group of every pass: how much its medians scatter. */
   noiseFloor: { config: string; medians: number[]; rmspe: number; maxDeviation: number };
   measureSeconds: number;
+}
+
+/** When a LUT's errors are one factor: the machine runs uniformly faster or slower than the LUT's. */
+export interface SharedFactor {
+  /** Median of measured / predicted: this machine's time for a LUT millisecond. */
+  factor: number;
+  /** RMSPE and share within ±10% of the predictions times the factor. */
+  rmspe: number;
+  within10: number;
+}
+
+/**
+ * The factor the errors share, when they share one: the predictions are off by more than 10% at
+ * the median, but times the median ratio they are within ±10% for at least 80% of the subnets
+ * (and rank them as measured). A LUT's shape carried over and its scale did not: another or a
+ * busier host, which `snc lut speed` measures. Undefined otherwise.
+ */
+export function sharedFactor(predicted: readonly number[], measured: readonly number[], rank: number): SharedFactor | undefined {
+  if (predicted.length < 3 || rank < 0.9) return undefined;
+  const ratios = measured.map((m, i) => m / predicted[i]).sort((a, b) => a - b);
+  const factor = ratios[Math.floor(ratios.length / 2)];
+  if (!(Math.abs(factor - 1) > 0.1)) return undefined;
+  const scaled = predicted.map((p) => p * factor);
+  const within10 = withinShare(scaled, measured, 0.1);
+  if (within10 < 0.8) return undefined;
+  return { factor, rmspe: rmspe(scaled, measured), within10 };
 }
 
 export interface ValidateOptions {
@@ -98,6 +126,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const predicted = configs.map((c) => predictor.predict(c));
   const meas = measured.map((m) => m.median);
   const refCentre = [...refMedians].sort((a, b) => a - b)[Math.floor(refMedians.length / 2)];
+  const shared = sharedFactor(predicted, meas, spearman(predicted, meas));
   return {
     device: device.name,
     supernet: net.spec.name,
@@ -112,6 +141,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     rmspe: rmspe(predicted, meas),
     within10: withinShare(predicted, meas, 0.1),
     spearman: spearman(predicted, meas),
+    ...(shared ? { sharedFactor: shared } : {}),
     noiseFloor: {
       config: configKey(reference),
       medians: refMedians,

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { linearFit, linearFitRelative, quantile, rmspe, spearman, summarize, withinShare } from '../../src/latency/stats.js';
+import { sharedFactor } from '../../src/latency/validate.js';
 
 test('quantiles interpolate linearly like numpy', (t) => {
   t.is(quantile([1, 2, 3, 4], 0.5), 2.5);
@@ -29,4 +30,23 @@ test('fits recover a line exactly', (t) => {
     t.true(Math.abs(f.a - 1.5) < 1e-9);
     t.true(Math.abs(f.b - 0.25) < 1e-9);
   }
+});
+
+test('validation: errors that share one factor are recognised as the machine speed, other errors are not', (t) => {
+  const predicted = [2, 3, 5, 8, 13, 21, 34];
+  // a uniformly slower machine: every subnet -79% (predicted = 0.21 x measured), a little noise
+  const noise = [1, 1.03, 0.98, 1.01, 0.97, 1.02, 1];
+  const slow = predicted.map((p, i) => (p / 0.21) * noise[i]);
+  const s = sharedFactor(predicted, slow, spearman(predicted, slow));
+  t.truthy(s);
+  t.true(Math.abs(s!.factor - 1 / 0.21) < 0.01 * (1 / 0.21), `factor ${s!.factor}`);
+  t.is(s!.within10, 1);
+  t.true(s!.rmspe < 0.03);
+  // right scale: nothing to say
+  t.is(sharedFactor(predicted, predicted.map((p, i) => p * noise[i]), 1), undefined);
+  // errors that are not one factor: half the subnets x2, half x5
+  const mixed = predicted.map((p, i) => p * (i % 2 ? 2 : 5));
+  t.is(sharedFactor(predicted, mixed, spearman(predicted, mixed)), undefined);
+  // ranked wrong: not a matter of speed
+  t.is(sharedFactor(predicted, slow, 0.5), undefined);
 });
