@@ -5,7 +5,9 @@
 export class SncError extends Error {
   readonly exitCode = 2;
   constructor(message: string) {
-    super(message);
+    // one line whatever it quotes: line breaks and other control characters of a bad value
+    // (a terminal escape sequence in a hostile file) are shown escaped
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1)));
     this.name = 'SncError';
   }
 }

@@ -26,18 +26,23 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Loads a supernet folder (supernet.json + weights.safetensors). */
-export function loadSupernetDir(dir: string): Supernet {
-  const specPath = join(dir, 'supernet.json');
-  const weightsPath = join(dir, 'weights.safetensors');
-  if (!existsSync(specPath)) throw new SncError(`supernet: ${dir} has no supernet.json (a supernet is a folder with supernet.json and weights.safetensors, or one of the presets ${choices(Object.keys(PRESETS))})`);
+/** Reads and checks a supernet.json. */
+export function readSpec(specPath: string): SupernetSpec {
   let spec: SupernetSpec;
   try {
     spec = JSON.parse(readFileSync(specPath, 'utf8'));
   } catch (e) {
     throw new SncError(`${specPath}: not valid JSON (${(e as Error).message})`);
   }
-  checkSpec(spec, specPath);
+  return checkSpec(spec, specPath);
+}
+
+/** Loads a supernet folder (supernet.json + weights.safetensors). */
+export function loadSupernetDir(dir: string): Supernet {
+  const specPath = join(dir, 'supernet.json');
+  const weightsPath = join(dir, 'weights.safetensors');
+  if (!existsSync(specPath)) throw new SncError(`supernet: ${dir} has no supernet.json (a supernet is a folder with supernet.json and weights.safetensors, or one of the presets ${choices(Object.keys(PRESETS))})`);
+  const spec = readSpec(specPath);
   if (!existsSync(weightsPath)) throw new SncError(`supernet: ${dir} has no weights.safetensors`);
   const bytes = readFileSync(weightsPath);
   const st = readSafetensors(weightsPath);
