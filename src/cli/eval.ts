@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { checkWritable } from '../util/fs.js';
 import { Problems, problemLine } from '../data/problems.js';
 import { ResultsWriter, readCocoResults } from '../data/results.js';
 import { METRIC_LINES, METRIC_NAMES } from '../eval/coco-eval.js';
@@ -71,6 +72,8 @@ export async function run(argv: string[]): Promise<number> {
   for (const flag of detectionsFile ? ['config', 'threads', 'top-k', 'prefetch', 'limit', 'save-detections'] : [])
     if (values[flag] !== undefined) throw new SncError(`eval: --${flag} applies to --supernet runs, not to --detections`);
 
+  const saveTarget = str('save-detections');
+  if (saveTarget) checkWritable(saveTarget); // before the images are run
   const problems = new Problems(values.strict === true);
   const ds = readDataSet(values, problems);
 

@@ -8,8 +8,18 @@ const num = (v: number | { toNumber(): number } | null | undefined): number =>
   v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
 
 function readTensor(t: P.ITensorProto): Tensor {
+  try {
+    return readTensorData(t);
+  } catch (e) {
+    if (e instanceof SncError) throw e;
+    throw new SncError(`tensor '${t.name ?? ''}': ${(e as Error).message}`);
+  }
+}
+
+function readTensorData(t: P.ITensorProto): Tensor {
   const dtype = dtypeFromOnnx(t.dataType ?? 0);
   const dims = (t.dims ?? []).map(num);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SncError(`tensor '${t.name ?? ''}' has dims [${dims.join(', ')}]; sizes are integers >= 0`);
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
     throw new SncError(`initializer '${t.name}' uses external data, which snc does not read; save the model with weights inside the file`);
   let data: TypedArray;
@@ -89,6 +99,15 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): Model {
     throw new SncError(`${source} is not a valid ONNX file: ${(e as Error).message}`);
   }
   if (!proto.graph) throw new SncError(`${source} is not a valid ONNX file: it has no graph`);
+  try {
+    return modelOf(proto, proto.graph);
+  } catch (e) {
+    // whatever a damaged file trips on is the file's fault: one line naming it
+    throw new SncError(e instanceof SncError ? `${source}: ${e.message}` : `${source} is not a valid ONNX file: ${(e as Error).message}`);
+  }
+}
+
+function modelOf(proto: P.ModelProto, graph: P.IGraphProto): Model {
   let opset = 0;
   const extraOpsets: Record<string, number> = {};
   for (const o of proto.opsetImport ?? []) {
@@ -98,7 +117,7 @@ export function decodeModel(bytes: Uint8Array, source = 'model'): Model {
   const metadata: Record<string, string> = {};
   for (const p of proto.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
   return {
-    graph: readGraph(proto.graph),
+    graph: readGraph(graph),
     opset,
     extraOpsets,
     producerName: proto.producerName ?? '',
