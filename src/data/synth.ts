@@ -43,6 +43,7 @@ const OUR_IMAGE = /^\d{6,}\.jpg$/;
 /** Refuses to write over a folder that holds something, unless --force; then clears our old images. */
 function prepareOut(out: string, names: Set<string>, force: boolean): void {
   if (existsSync(out) && !statSync(out).isDirectory()) throw new SncError(`data synth: --out ${out} exists and is not a folder`);
+  checkWritableDir(out);
   const imagesDir = join(out, 'images');
   const old = existsSync(imagesDir) ? readdirSync(imagesDir) : [];
   const occupied = existsSync(join(out, 'annotations.json')) || old.length > 0;
