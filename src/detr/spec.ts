@@ -216,6 +216,7 @@ const SPEC = z.object({
   default: z.object({ resolution: posInt, patch: posInt, windows: posInt, layers: natInt, queries: posInt }, { error: 'an object' }),
   preprocess: z.object({ mean: triple(finite), std: triple(posNum), resize: field((v) => v === 'square', '"square"') }, { error: 'an object with mean, std and resize' }),
   classes: list(field((v) => typeof v === 'string', 'a string'), true),
+  untrained: z.record(z.string(), list(natInt), { error: 'an object of knob value lists' }).optional(),
 });
 
 /** Checks a parsed supernet.json and throws one SncError naming the first bad field. */
