@@ -127,7 +127,9 @@ export async function openSession(device: Device, model: Uint8Array, inputs: Mod
     });
   } catch (e) {
     const msg = ortMessage(e);
-    if (/execution provider|backend/i.test(msg))
+    // a GPU provider that cannot start is the machine's lack, not the model's fault
+    const gpu = device.executionProvider !== 'cpu' && device.executionProvider !== 'wasm';
+    if (gpu && /provider|backend|adapter/i.test(String((e as Error)?.message ?? e)))
       throw new SncError(`device ${device.name}: cannot create a session with the '${device.executionProvider}' provider: ${msg}`);
     throw new SncError(`${opts.source ?? 'model'}: ${device.runtime} cannot load it on ${device.name}: ${msg}`);
   }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { synthesize } from '../../src/data/synth.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { encodeModel } from '../../src/onnx/writer.js';
+import { opLutDoc } from '../helpers/op-lut-doc.js';
 import { smallSupernet } from '../helpers/small-supernet.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -65,6 +66,9 @@ test('a model onnxruntime rejects is one line naming the file, with no native lo
   refused(t, ['measure', '--device', 'ort-wasm-1t', '--model', bad, '--runs', '1'], /^snc: .*unknown-op\.onnx: onnxruntime-web cannot load it on ort-wasm-1t: .*No Op registered for FooBar/);
   refused(t, ['lut', 'ops', '--device', 'ort-cpu-1t', '--model', bad, '--zoo-cnn', '0', '--zoo-transformer', '0', '--out', join(tmp, 'ops.json')], /unknown-op\.onnx: onnxruntime-node cannot load it/);
   t.false(existsSync(join(tmp, 'ops.json')));
+  const ops = join(tmp, 'ops-lut.json');
+  writeFileSync(ops, JSON.stringify(opLutDoc()));
+  refused(t, ['predict', '--lut', ops, '--model', bad], /^snc: .*unknown-op\.onnx: onnxruntime-node cannot load it on ort-cpu-1t: .*No Op registered for FooBar/);
 });
 
 test('bad files and flags a newcomer trips on: one line naming the value and what is valid', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +217,15 @@ test('cache: a second search with nothing changed runs no evaluation; changed we
   t.deepEqual(r2.devices, r1.devices);
   // one JSON file per subnet and images scored
   t.is(readdirSync(cache.dir).filter((f) => f.endsWith('.json')).length, 108 + r1.counts.configsEvaluated);
+  // an entry damaged on disk (AP 5.0) is evaluated again, not shown
+  const damaged = join(cache.dir, readdirSync(cache.dir).filter((f) => f.endsWith('.json')).sort()[0]);
+  const entry = JSON.parse(readFileSync(damaged, 'utf8'));
+  writeFileSync(damaged, JSON.stringify({ ...entry, metrics: { ...entry.metrics, AP: 5 } }));
+  const again = tableEvaluator(table);
+  const r5 = await search(base({ evaluator: again, cache }));
+  t.true(again.calls.length >= 1, 'the damaged entry was evaluated again');
+  t.deepEqual(fronts(r5), fronts(r1));
+  t.true(r5.subnets.every((s) => !s.metrics || s.metrics.AP <= 1));
   // other data: every evaluation again
   const moved = { ...fakeData, images: fakeData.images.slice(1) };
   const third = tableEvaluator(table);
