@@ -147,6 +147,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const items = distinctBlocks(net);
   const protocol = { warmup: measure.warmup, warmupMs: measure.warmupMs, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
   const work = partialLutPath(opts.out);
+  checkWritable(opts.out); // a folder, or a place that cannot be written: one line now
   if (!opts.resume && !opts.force && existsSync(opts.out)) {
     const complete = lutIsComplete(opts.out);
     throw new SncError(`profile: ${opts.out} already holds ${complete ? 'a complete LUT' : 'an unfinished LUT'}; pass --force to profile it again from the start${complete ? '' : ', --resume to finish it'}, or give another --out`);

@@ -48,9 +48,9 @@ export interface SharedFactor {
 }
 
 /**
- * The factor the errors share, when they share one: the predictions are off by more than 10% at
- * the median, but times the median ratio they are within ±10% for at least 80% of the subnets
- * (and rank them as measured). A LUT's shape carried over and its scale did not: another or a
+ * The factor the errors share, when they share one: the predictions rank the subnets as measured
+ * (Spearman >= 0.9) and are off by more than 10% at the median, but times the median ratio their
+ * RMSPE is under 20% and under half of what it was. A busy machine's noise stays in that 20%. A LUT's shape carried over and its scale did not: another or a
  * busier host, which `snc lut speed` measures. Undefined otherwise.
  */
 export function sharedFactor(predicted: readonly number[], measured: readonly number[], rank: number): SharedFactor | undefined {
@@ -59,9 +59,9 @@ export function sharedFactor(predicted: readonly number[], measured: readonly nu
   const factor = ratios[Math.floor(ratios.length / 2)];
   if (!(Math.abs(factor - 1) > 0.1)) return undefined;
   const scaled = predicted.map((p) => p * factor);
-  const within10 = withinShare(scaled, measured, 0.1);
-  if (within10 < 0.8) return undefined;
-  return { factor, rmspe: rmspe(scaled, measured), within10 };
+  const after = rmspe(scaled, measured);
+  if (!(after < 0.2 && after < rmspe(predicted, measured) / 2)) return undefined;
+  return { factor, rmspe: after, within10: withinShare(scaled, measured, 0.1) };
 }
 
 export interface ValidateOptions {
