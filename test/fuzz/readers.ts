@@ -28,6 +28,7 @@ import { OpPredictor, parseKernelKey, readOpLut, writeOpLut } from '../../src/la
 import { LatencyPredictor } from '../../src/latency/predictor.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { decodeModel } from '../../src/onnx/reader.js';
+import { readPth } from '../../src/onnx/pth.js';
 import { readSafetensors, serializeSafetensors } from '../../src/onnx/safetensors.js';
 import { tensor } from '../../src/onnx/tensor.js';
 import { encodeModel } from '../../src/onnx/writer.js';
@@ -126,6 +127,18 @@ export const TARGETS: FuzzTarget[] = [
     read: (path) => {
       const st = readSafetensors(path);
       for (const t of st.tensors.values()) if (t.data.length !== t.dims.reduce((p, d) => p * d, 1)) throw new Error(`tensor of ${t.data.length} values for [${t.dims}]`);
+    },
+  },
+  {
+    name: 'pth',
+    file: 'checkpoint.pth',
+    seed: () => new Uint8Array(readFileSync(join(root, 'test/fixtures/pth/views.pth'))),
+    json: false,
+    runs: 150,
+    read: (path) => {
+      const ck = readPth(path);
+      for (const t of ck.model.values()) if (t.data.length !== t.dims.reduce((p, d) => p * d, 1)) throw new Error(`tensor of ${t.data.length} values for [${t.dims}]`);
+      return ck;
     },
   },
   {
