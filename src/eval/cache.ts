@@ -15,7 +15,7 @@ import type { CocoDataset } from '../data/coco.js';
 import { imagePath } from '../data/coco.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { CocoMetrics } from './coco-eval.js';
-import { cacheDir, sha256 } from '../detr/supernet.js';
+import { cacheDir, sha256, type Supernet } from '../detr/supernet.js';
 
 export const EVAL_CACHE_VERSION = 1;
 
@@ -58,6 +58,14 @@ export function datasetHash(ds: CocoDataset): string {
     return existsSync(p) ? statSync(p).size : -1;
   });
   return hashText(JSON.stringify({ images: ds.images, categories: ds.categories, annotations: ds.annotations, sizes })).slice(0, 32);
+}
+
+/**
+ * Identity of a supernet for evaluation (32 hex): its spec (architecture, knobs, pre-processing,
+ * classes) and the SHA-256 of its weights file. Two copies of one supernet folder hash the same.
+ */
+export function supernetHash(net: Pick<Supernet, 'spec' | 'weights'>): string {
+  return hashText(JSON.stringify({ spec: net.spec, weights: net.weights.hash })).slice(0, 32);
 }
 
 /** 'all', or 'subset:N:<hash of the ids>' for a subset of image ids. */

@@ -27,7 +27,7 @@ import { fitAccuracyPredictor, type AccuracyPredictor } from './accuracy-predict
 import type { CocoMetrics } from '../eval/coco-eval.js';
 import { subnetCost } from '../detr/cost.js';
 import { EvalCache, datasetHash, imagesKey, type EvalKey } from '../eval/cache.js';
-import { EvalPool, type GroupEvaluator } from '../eval/pool.js';
+import { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from '../eval/pool.js';
 import { defaultThreads } from '../eval/evaluate.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
@@ -189,6 +189,19 @@ export interface SearchResult {
   seconds: number;
   /** Sum of the wall times of the evaluations run (not cached), seconds. */
   evaluationSeconds: number;
+  /**
+   * Group evaluations that failed (a queued job that failed on every attempt), with the reason.
+   * Their subnets have no metrics (a group whose screening failed is not ruled out: its full
+   * evaluation is tried); the fronts are those of the other subnets. Empty when complete.
+   */
+  missing: MissingEvaluation[];
+}
+
+export interface MissingEvaluation {
+  /** The group: resolution, patch, windows. */
+  group: string;
+  phase: 'screen' | 'full';
+  reason: string;
 }
 
 interface Group {
@@ -288,6 +301,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   const sub: (number | null)[] = configs.map(() => null);
   let skippedImages = 0;
   let evaluationSeconds = 0;
+  const missing: MissingEvaluation[] = [];
   // seconds per (FLOP x image), learnt from the runs so far, for the time left
   let ranCost = 0;
   let ranSeconds = 0;
@@ -322,7 +336,14 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       task.images = outsideSubset;
       task.prior = prior.detections;
     } else if (!isFull && evaluator!.reusesDetections) task.keepDetections = true;
-    const r: GroupEvaluation = await evaluator!.evaluate(task);
+    let r: GroupEvaluation;
+    try {
+      r = await evaluator!.evaluate(task);
+    } catch (e) {
+      if (!(e instanceof GroupEvaluationFailed)) throw e;
+      missing.push({ group: g.key, phase: isFull ? 'full' : 'screen', reason: e.message });
+      return;
+    }
     if (r.detections && !isFull) screened.set(g.index, { detections: r.detections, skippedImages: r.skippedImages });
     if (isFull) screened.delete(g.index);
     const ran = r.images - (r.priorImages ?? 0);
@@ -473,6 +494,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subnets,
     seconds: (performance.now() - t0) / 1000,
     evaluationSeconds,
+    // a failed screening does not matter once the group's full evaluation succeeded
+    missing: missing.filter((m) => m.phase === 'full' || !groupsByKey.get(m.group)!.members.some((i) => full[i])),
   };
 }
 
