@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const target = typeof values.queue === 'string' ? parseQueueUrl(values.queue, 'profile: --queue') : undefined;
   // BullMQ is loaded only when asked for
   const timer = target
-    ? new (await import('../latency/profile-jobs.js')).QueueTimer(target, net, device, { onNotice: (line) => process.stderr.write(`\r\x1b[Kprofile: ${line}\n`) })
+    ? new (await import('../latency/profile-jobs.js')).QueueTimer(target, net, device, { onNotice: (line) => (progressDone(), process.stderr.write(`profile: ${line}\n`)) })
     : undefined;
   const lut = await profile(net, device, {
     ...(timer ? { timer } : {}),

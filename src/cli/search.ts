@@ -57,7 +57,7 @@ function countsLine(r: SearchResult): string {
   const c = r.counts;
   const parts = [`${c.fullEvaluations} full evaluations of ${c.groups} groups (${c.fullRun} run, ${c.fullCached} cached${c.imagesReused ? `, ${c.imagesReused} images reused from screening` : ''})`];
   if (r.mode === 'pruned') parts.push(`${c.subsetEvaluations} on a ${r.data.subsetImages}-image subset (${c.subsetRun} run, ${c.subsetCached} cached)`);
-  parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out`);
+  parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out${c.configsMissing ? `, ${c.configsMissing} missing` : ''}`);
   if (r.predictor) parts.push(`margin ${r.predictor.margin.toFixed(4)}`);
   parts.push(`${r.seconds.toFixed(1)} s`);
   return `search: ${parts.join('; ')}`;
@@ -115,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
   const cache = values['no-cache'] ? null : EvalCache.default();
   // the queue's evaluator is loaded only when asked for (it brings BullMQ and a Redis client)
   const queued = target
-    ? new (await import('../eval/queue.js')).QueueEvaluator(target, net, ds, { topK, onNotice: (line) => process.stderr.write(`\r\x1b[Ksearch: ${line}\n`) })
+    ? new (await import('../eval/queue.js')).QueueEvaluator(target, net, ds, { topK, onNotice: (line) => (progressDone(), process.stderr.write(`search: ${line}\n`)) })
     : undefined;
   let result: SearchResult;
   try {
@@ -147,8 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const m of result.missing) process.stderr.write(`search: missing: group ${m.group} (${m.phase === 'full' ? 'every image' : 'screening subset'}): ${m.reason}\n`);
   if (result.missing.length) {
     const groups = new Set(result.missing.map((m) => m.group));
-    const configs = result.subnets.filter((s) => groups.has(groupKeyOf(s.config)) && !s.metrics).length;
-    process.stderr.write(`search: incomplete: ${groups.size} of ${result.counts.groups} groups failed (${configs} subnets without metrics); the fronts are those of the other subnets; exit code 3\n`);
+    process.stderr.write(`search: incomplete: ${groups.size} of ${result.counts.groups} groups failed (${result.counts.configsMissing} subnets without metrics); the fronts are those of the other subnets; exit code 3\n`);
   }
   const code = result.missing.length ? 3 : 0;
   for (const d of result.devices) if (d.speedCheckSkipped) process.stderr.write(`search: no speed check on ${d.device}, its LUT's speed is used: ${d.speedCheckSkipped}\n`);
@@ -171,8 +170,6 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(lines.join('\n') + '\n');
   return code;
 }
-
-const groupKeyOf = (c: { resolution: number; patch: number; windows: number }) => `res=${c.resolution},patch=${c.patch},windows=${c.windows}`;
 
 function queueLine(url: string, s: JobClientStats, jobs: EvalJobRecord[]): string {
   const byWorker = new Map<string, number>();

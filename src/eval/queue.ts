@@ -116,7 +116,7 @@ export class QueueEvaluator implements GroupEvaluator {
       });
       return { metrics: r.metrics, images: r.images, seconds: r.seconds, skippedImages: r.skippedImages };
     } catch (e) {
-      if (e instanceof JobFailed) throw new GroupEvaluationFailed(`${groupName(task.config)} on ${task.images ? `${task.images.length} images` : 'every image'}: ${e.message}`, e.reason);
+      if (e instanceof JobFailed) throw new GroupEvaluationFailed(e.message, e.reason);
       throw e;
     }
   }

@@ -118,6 +118,8 @@ export interface SearchCounts {
   configsEvaluated: number;
   /** Configs ruled out from their subset score (never evaluated on every image). */
   configsRuledOut: number;
+  /** Configs of groups whose evaluation failed (see SearchResult.missing): neither evaluated nor ruled out. */
+  configsMissing: number;
   /** Full-phase rounds (at most `workers` groups each). */
   rounds: number;
   /**
@@ -140,7 +142,8 @@ export interface SubnetResult {
   predictedMetric: number | null;
   /** Predicted latency per device, in the order of `devices`. */
   predictedMs: number[];
-  status: 'evaluated' | 'ruled-out';
+  /** 'missing': its group's evaluation failed (SearchResult.missing). */
+  status: 'evaluated' | 'ruled-out' | 'missing';
 }
 
 export interface FrontEntry {
@@ -291,6 +294,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subsetCached: 0,
     configsEvaluated: 0,
     configsRuledOut: 0,
+    configsMissing: 0,
     rounds: 0,
     imagesReused: 0,
   };
@@ -425,7 +429,12 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   counts.fullEvaluations = counts.fullRun + counts.fullCached;
   counts.subsetEvaluations = counts.subsetRun + counts.subsetCached;
   counts.configsEvaluated = full.filter(Boolean).length;
-  counts.configsRuledOut = configs.length - counts.configsEvaluated;
+  // a failed screening does not matter once the group's full evaluation succeeded
+  const missingNow = missing.filter((m) => m.phase === 'full' || !groupsByKey.get(m.group)!.members.some((i) => full[i]));
+  const missingGroups = new Set(missingNow.map((m) => groupsByKey.get(m.group)!.index));
+  const isMissing = (i: number) => !full[i] && missingGroups.has(groupOfConfig[i]);
+  counts.configsMissing = configs.filter((_, i) => isMissing(i)).length;
+  counts.configsRuledOut = configs.length - counts.configsEvaluated - counts.configsMissing;
 
   const evaluated = configs.map((_, i) => i).filter((i) => full[i]);
   const devices: DeviceResult[] = opts.luts.map(({ path, lut }, d) => {
@@ -472,7 +481,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subsetMetric: sub[i],
     predictedMetric: !full[i] && sub[i] !== null && predictor ? predictor.predict(sub[i]!) : null,
     predictedMs: latency.map((l) => l[i]),
-    status: full[i] ? 'evaluated' : 'ruled-out',
+    status: full[i] ? 'evaluated' : isMissing(i) ? 'missing' : 'ruled-out',
   }));
 
   return {
@@ -494,8 +503,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subnets,
     seconds: (performance.now() - t0) / 1000,
     evaluationSeconds,
-    // a failed screening does not matter once the group's full evaluation succeeded
-    missing: missing.filter((m) => m.phase === 'full' || !groupsByKey.get(m.group)!.members.some((i) => full[i])),
+    missing: missingNow,
   };
 }
 
