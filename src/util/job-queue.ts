@@ -279,7 +279,15 @@ export interface RunJobsOptions {
 
 /** A BullMQ worker on one queue: runs `handle` for each job it takes (its result is the job's). */
 export function runJobs<D, R>(target: QueueTarget, name: string, handle: (data: D, job: Job<D, R>) => Promise<R>, opts: RunJobsOptions = {}): Worker<D, R> {
-  const worker = new Worker<D, R>(name, (job) => handle(job.data, job), {
+  let down = false;
+  const worker = new Worker<D, R>(name, (job) => {
+    // a job taken: the connection works
+    if (down) {
+      down = false;
+      opts.onNotice?.(`queue ${target.url} (${name}): connected again`);
+    }
+    return handle(job.data, job);
+  }, {
     connection: connectionOf(target),
     prefix: KEY_PREFIX,
     concurrency: Math.max(1, opts.concurrency ?? 1),
@@ -288,16 +296,11 @@ export function runJobs<D, R>(target: QueueTarget, name: string, handle: (data: 
     maxStalledCount: opts.maxStalls ?? 2,
     name: processName(),
   });
-  let down = false;
   worker.on('error', (e) => {
     if (down) return;
-    down = true;
-    opts.onNotice?.(`queue ${target.url} (${name}): ${e.message.split('\n')[0]}; retrying`);
-  });
-  worker.on('ready', () => {
-    if (!down) return;
-    down = false;
-    opts.onNotice?.(`queue ${target.url} (${name}): connected again`);
+    // connection errors repeat while Redis is away: one line until a job is taken again
+    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed/.test(e.message)) down = true;
+    opts.onNotice?.(`queue ${target.url} (${name}): ${e.message.split('\n')[0]}${down ? '; retrying' : ''}`);
   });
   return worker;
 }
