@@ -102,6 +102,8 @@ interface Waiter<D, R> {
   reject(e: Error): void;
   t0: number;
   readds: number;
+  /** Stalls announced by the queue's events (a Redis that lost its data loses the job's own count). */
+  stallsSeen: number;
   placed: boolean;
   foundDone: boolean;
 }
@@ -143,6 +145,10 @@ export class JobClient<D, R> {
     this.events.on('error', onError);
     this.events.on('completed', ({ jobId }) => this.notice(jobId));
     this.events.on('failed', ({ jobId }) => this.notice(jobId));
+    this.events.on('stalled', ({ jobId }) => {
+      const w = this.waiters.get(jobId);
+      if (w) w.stallsSeen++;
+    });
     this.timer = setInterval(() => void this.poll(), opts.pollMs ?? 1000);
     this.timer.unref();
   }
@@ -167,7 +173,7 @@ export class JobClient<D, R> {
       resolve = res;
       reject = rej;
     });
-    const w: Waiter<D, R> = { name, data, promise, resolve, reject, t0: performance.now(), readds: 0, placed: false, foundDone: false };
+    const w: Waiter<D, R> = { name, data, promise, resolve, reject, t0: performance.now(), readds: 0, stallsSeen: 0, placed: false, foundDone: false };
     this.waiters.set(jobId, w);
     this.settled.delete(jobId);
     this.stats.submitted++;
@@ -214,7 +220,7 @@ export class JobClient<D, R> {
     const job = await Job.fromId<D, R>(this.queue, jobId);
     if (!job || this.waiters.get(jobId) !== w) return;
     const started = job.attemptsStarted ?? job.attemptsMade;
-    const stalls = job.stalledCounter ?? 0;
+    const stalls = Math.max(job.stalledCounter ?? 0, w.stallsSeen);
     if (started > 1 || stalls > 0) this.stats.retried++;
     this.stats.stalls += stalls;
     if (state === 'completed') {
