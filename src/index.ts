@@ -38,10 +38,12 @@ export {
   type SubnetResult,
   type DeviceResult,
   type FrontEntry,
+  type MissingEvaluation,
 } from './search/search.js';
 export { writeSearchReport, type SearchFiles } from './search/report.js';
 export { paretoFront, bestUnderBudget, type ParetoPoint } from './search/pareto.js';
 export { fitAccuracyPredictor, type AccuracyPredictor } from './search/accuracy-predictor.js';
 export { EvalCache, datasetHash, type EvalKey } from './eval/cache.js';
-export { EvalPool, type GroupEvaluator } from './eval/pool.js';
+export { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from './eval/pool.js';
+// the job-queue implementations load BullMQ: import them from dist/src/eval/queue.js and dist/src/latency/profile-jobs.js (docs/scale-out.md)
 export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './eval/multi-exit.js';

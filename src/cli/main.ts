@@ -13,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   data: { summary: 'detection data: synth (a synthetic COCO-format set)', load: () => import('./data.js') },
   eval: { summary: 'COCO bbox metrics of a subnet (onnxruntime-node) or of a detections file', load: () => import('./eval.js') },
   import: { summary: 'import a trained detector as a supernet folder: rfdetr (an RF-DETR .pth or .safetensors checkpoint)', load: () => import('./import.js') },
+  worker: { summary: 'run queued jobs (search evaluations, block timings) for snc search/profile --queue, on any machine', load: () => import('./worker.js') },
   search: { summary: 'accuracy/latency Pareto front of the subnets per device, and the best subnet within a latency budget', load: () => import('./search.js') },
 };
 

@@ -5,6 +5,7 @@ import { loadDevice } from '../latency/device.js';
 import { partialLutPath } from '../latency/lut.js';
 import { profile } from '../latency/profiler.js';
 import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { parseQueueUrl } from '../util/queue-url.js';
 
 export const fmtSeconds = (s: number) => (Number.isFinite(s) ? (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`) : '?');
 
@@ -39,15 +40,17 @@ export async function run(argv: string[]): Promise<number> {
     'calibration-span': { type: 'string' },
     seed: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
+    queue: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--json]\n' +
+      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--queue URL] [--json]\n' +
         '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
         '  (default lut/<device>/<supernet>.json). Until it is complete the LUT is written beside it\n  (<name>.partial.json): an existing LUT is never replaced by an unfinished one, and never\n  replaced at all without --force. --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
-        '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n',
+        '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n' +
+        '  --queue redis://HOST:PORT[/DB] times the blocks on the machine of an snc worker --device NAME\n  (same groups, passes and calibration; the LUT records that machine; docs/scale-out.md).\n',
     );
     return 0;
   }
@@ -55,7 +58,13 @@ export async function run(argv: string[]): Promise<number> {
   const net = loadSupernet(requireString('profile', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const out = typeof values.out === 'string' ? values.out : join('lut', device.name, `${net.spec.name}.json`);
   const runs = intOption('profile', values.runs, 'runs', 1) ?? 30;
+  const target = typeof values.queue === 'string' ? parseQueueUrl(values.queue, 'profile: --queue') : undefined;
+  // BullMQ is loaded only when asked for
+  const timer = target
+    ? new (await import('../latency/profile-jobs.js')).QueueTimer(target, net, device, { onNotice: (line) => (progressDone(), process.stderr.write(`profile: ${line}\n`)) })
+    : undefined;
   const lut = await profile(net, device, {
+    ...(timer ? { timer } : {}),
     out,
     resume: values.resume === true || values.recalibrate === true,
     force: values.force === true,
@@ -68,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     seed: intOption('profile', values.seed, 'seed', 0),
     allowOtherDevice: values['allow-other-device'] === true,
     onProgress: (p) => progress(`profile ${device.name}: ${p.phase} ${p.done}/${p.total}, about ${fmtSeconds(p.etaSeconds)} left`),
-  });
+  }).finally(() => timer?.close());
   progressDone();
   const noisy = Object.values(lut.entries).filter((e) => e.spread > lut.protocol.maxSpread).length;
   const written = lut.complete ? out : partialLutPath(out);

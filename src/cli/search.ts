@@ -12,6 +12,12 @@ import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from 
 import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 import { checkWritableDir } from '../util/fs.js';
 import { fmtSeconds } from './profile.js';
+import type { JobClientStats } from '../util/job-queue.js';
+import { parseQueueUrl } from '../util/queue-url.js';
+import type { EvalJobRecord } from '../eval/queue.js';
+
+/** Group jobs in flight by default with --queue. */
+const QUEUE_IN_FLIGHT = 16;
 
 const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--lut FILE ...] [--budget-ms N] [--speed-check] [--out DIR] [--json]
   The accuracy/latency Pareto front of the supernet's subnets on every LUT's device: accuracy
@@ -30,6 +36,11 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   --margin X           smallest accuracy margin for ruling a subnet out from its subset score
                        (default ${DEFAULT_MARGIN}; the margin used also covers the predictor's observed error)
   --workers N          evaluations in parallel (default: cores - 1, at least 1), 1 thread each
+  --queue URL          evaluate as jobs on a BullMQ queue in Redis (redis://HOST:PORT[/DB]), run
+                       by snc worker processes on any machine holding the same supernet and data
+                       (docs/scale-out.md); --workers is then the jobs in flight (default ${QUEUE_IN_FLIGHT}).
+                       Exit code 3 when some group's job failed on every attempt (pareto.json
+                       lists them under "missing"; the fronts are those of the other subnets)
   --top-k N            detections kept per image (default 100)
   --no-cache           neither read nor write the evaluation cache (~/.cache/snc/evals, SNC_CACHE_DIR)
   --annotations FILE   another annotations file (with or instead of --data)
@@ -47,7 +58,7 @@ function countsLine(r: SearchResult): string {
   const c = r.counts;
   const parts = [`${c.fullEvaluations} full evaluations of ${c.groups} groups (${c.fullRun} run, ${c.fullCached} cached${c.imagesReused ? `, ${c.imagesReused} images reused from screening` : ''})`];
   if (r.mode === 'pruned') parts.push(`${c.subsetEvaluations} on a ${r.data.subsetImages}-image subset (${c.subsetRun} run, ${c.subsetCached} cached)`);
-  parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out`);
+  parts.push(`${c.configs} subnets: ${c.configsEvaluated} evaluated on all ${r.data.images} images, ${c.configsRuledOut} ruled out${c.configsMissing ? `, ${c.configsMissing} missing` : ''}`);
   if (r.predictor) parts.push(`margin ${r.predictor.margin.toFixed(4)}`);
   parts.push(`${r.seconds.toFixed(1)} s`);
   return `search: ${parts.join('; ')}`;
@@ -67,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     subset: { type: 'string' },
     margin: { type: 'string' },
     workers: { type: 'string' },
+    queue: { type: 'string' },
     'top-k': { type: 'string' },
     'no-cache': { type: 'boolean' },
     json: { type: 'boolean' },
@@ -87,7 +99,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!metric) throw new SncError(`search: --metric '${metricName}' is not one of ${choices(Object.keys(SEARCH_METRICS))}`);
   const margin = numberOption('search', values.margin, 'margin', (n) => n >= 0 && n <= 1, 'a number from 0 to 1 (accuracy units)');
   const subset = intOption('search', values.subset, 'subset', 1);
-  const workers = intOption('search', values.workers, 'workers', 1);
+  const target = str('queue') !== undefined ? parseQueueUrl(str('queue')!, 'search: --queue') : undefined;
+  const workers = intOption('search', values.workers, 'workers', 1) ?? (target ? QUEUE_IN_FLIGHT : undefined);
   const topK = intOption('search', values['top-k'], 'top-k', 1);
   if (values.exhaustive && (values.subset !== undefined || values.margin !== undefined)) throw new SncError('search: --subset and --margin apply to the pruned search, not to --exhaustive');
 
@@ -103,6 +116,10 @@ export async function run(argv: string[]): Promise<number> {
   cache?.checkWritable();
   sharp.cache(false);
 
+  // the queue's evaluator is loaded only when asked for (it brings BullMQ and a Redis client)
+  const queued = target
+    ? new (await import('../eval/queue.js')).QueueEvaluator(target, net, ds, { topK, onNotice: (line) => (progressDone(), process.stderr.write(`search: ${line}\n`)) })
+    : undefined;
   let result: SearchResult;
   try {
     result = await search({
@@ -119,17 +136,27 @@ export async function run(argv: string[]): Promise<number> {
       topK,
       speedCheck: values['speed-check'] === true,
       cache,
+      ...(queued ? { evaluator: queued } : {}),
       onProgress: (p) => progress(progressLine(p)),
     });
   } finally {
     progressDone();
+    await queued?.close();
   }
   const files = await writeSearchReport(result, outDir);
   process.stderr.write(countsLine(result) + '\n');
+  const queue = queued ? { url: queued.client.target.url, stats: queued.stats, jobs: queued.records } : undefined;
+  if (queue) process.stderr.write(queueLine(queue.url, queue.stats, queue.jobs) + '\n');
+  for (const m of result.missing) process.stderr.write(`search: missing: group ${m.group} (${m.phase === 'full' ? 'every image' : 'screening subset'}): ${m.reason}\n`);
+  if (result.missing.length) {
+    const groups = new Set(result.missing.map((m) => m.group));
+    process.stderr.write(`search: incomplete: ${groups.size} of ${result.counts.groups} groups failed (${result.counts.configsMissing} subnets without metrics); the fronts are those of the other subnets; exit code 3\n`);
+  }
+  const code = result.missing.length ? 3 : 0;
   for (const d of result.devices) if (d.speedCheckSkipped) process.stderr.write(`search: no speed check on ${d.device}, its LUT's speed is used: ${d.speedCheckSkipped}\n`);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...result, files }, null, 1) + '\n');
-    return 0;
+    process.stdout.write(JSON.stringify({ ...result, files, ...(queue ? { queue } : {}) }, null, 1) + '\n');
+    return code;
   }
   const m = result.metric;
   const lines: string[] = [];
@@ -144,5 +171,15 @@ export async function run(argv: string[]): Promise<number> {
   });
   lines.push(`wrote ${files.json}`);
   process.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  return code;
+}
+
+function queueLine(url: string, s: JobClientStats, jobs: EvalJobRecord[]): string {
+  const byWorker = new Map<string, number>();
+  for (const j of jobs) byWorker.set(j.worker, (byWorker.get(j.worker) ?? 0) + 1);
+  const found = jobs.filter((j) => j.foundDone).length;
+  return (
+    `search: queue ${url}: ${s.submitted} jobs, ${s.completed} completed${found ? ` (${found} already done in Redis)` : ''}, ${s.failed} failed, ${s.retried} retried (${s.stalls} stalls), ` +
+    `${s.readded} re-added after Redis lost them; by worker: ${[...byWorker].map(([w, n]) => `${w} ${n}`).join(', ') || 'none'}`
+  );
 }

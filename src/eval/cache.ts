@@ -17,7 +17,7 @@ import { SncError } from '../errors.js';
 import { checkWritableDir, writeFileAtomic } from '../util/fs.js';
 import { z } from 'zod';
 import { METRIC_NAMES, type CocoMetrics, type MetricName } from './coco-eval.js';
-import { cacheDir, sha256 } from '../detr/supernet.js';
+import { cacheDir, sha256, type Supernet } from '../detr/supernet.js';
 
 /** 2: entries carry a hash of their content (`check`), and are validated like any input. */
 export const EVAL_CACHE_VERSION = 2;
@@ -97,6 +97,14 @@ export function datasetHash(ds: CocoDataset): string {
     return existsSync(p) ? statSync(p).size : -1;
   });
   return hashText(JSON.stringify({ images: ds.images, categories: ds.categories, annotations: ds.annotations, sizes })).slice(0, 32);
+}
+
+/**
+ * Identity of a supernet for evaluation (32 hex): its spec (architecture, knobs, pre-processing,
+ * classes) and the SHA-256 of its weights file. Two copies of one supernet folder hash the same.
+ */
+export function supernetHash(net: Pick<Supernet, 'spec' | 'weights'>): string {
+  return hashText(JSON.stringify({ spec: net.spec, weights: net.weights.hash })).slice(0, 32);
 }
 
 /** 'all', or 'subset:N:<hash of the ids>' for a subset of image ids. */

@@ -12,7 +12,27 @@ import type { GroupEvaluation, GroupTask } from './multi-exit.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
 import type { Supernet } from '../detr/supernet.js';
 
-/** What runs group evaluations for a search (EvalPool, or a stand-in in tests and scripts). */
+/**
+ * An evaluation that failed for a reason confined to it (a queued job that failed on every
+ * attempt): the search records it as missing and goes on with the others. Any other error ends
+ * the search.
+ */
+export class GroupEvaluationFailed extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'GroupEvaluationFailed';
+  }
+}
+
+/** EvalPool's id: the runtime and its version, part of the evaluation cache's key. */
+export function evalPoolId(): string {
+  return `onnxruntime-node ${ort.env.versions?.node ?? 'unknown'} cpu`;
+}
+
+/** What runs group evaluations for a search (EvalPool, or a QueueEvaluator: jobs for snc worker processes). */
 export interface GroupEvaluator {
   /** Names the runtime and its version; part of the cache key. */
   readonly id: string;
@@ -32,6 +52,8 @@ export interface EvalPoolOptions {
   threads?: number;
   topK?: number;
   prefetch?: number;
+  /** supernetHash() the threads must find in the supernet folder they load (else they fail). */
+  expectHash?: string;
 }
 
 interface Slot {
@@ -40,7 +62,7 @@ interface Slot {
 }
 
 export class EvalPool implements GroupEvaluator {
-  readonly id = `onnxruntime-node ${ort.env.versions?.node ?? 'unknown'} cpu`;
+  readonly id = evalPoolId();
   readonly reusesDetections = true;
   private readonly slots: Slot[] = [];
   private readonly queue: { req: EvalWorkerRequest; resolve: (r: GroupEvaluation) => void; reject: (e: Error) => void }[] = [];
@@ -52,7 +74,7 @@ export class EvalPool implements GroupEvaluator {
 
   constructor(net: Supernet, dataset: CocoDataset, opts: EvalPoolOptions = {}) {
     this.workers = Math.max(1, opts.workers ?? 1);
-    this.init = { kind: 'snc-eval', supernetDir: net.dir, dataset, topK: opts.topK ?? DEFAULT_TOP_K, prefetch: opts.prefetch ?? 4, threads: Math.max(1, opts.threads ?? 1) };
+    this.init = { kind: 'snc-eval', supernetDir: net.dir, dataset, topK: opts.topK ?? DEFAULT_TOP_K, prefetch: opts.prefetch ?? 4, threads: Math.max(1, opts.threads ?? 1), ...(opts.expectHash ? { expectHash: opts.expectHash } : {}) };
   }
 
   evaluate(task: GroupTask): Promise<GroupEvaluation> {
@@ -101,6 +123,11 @@ export class EvalPool implements GroupEvaluator {
       this.pending.set(job.req.id, { slot, resolve: job.resolve, reject: job.reject });
       slot.worker.postMessage(job.req);
     }
+  }
+
+  /** Whether the pool has ended (close(), or a thread died): it evaluates nothing more. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Ends the threads; tasks not finished fail. */

@@ -8,6 +8,7 @@ import type { CocoDataset } from '../data/coco.js';
 import { SncError } from '../errors.js';
 import { evaluateGroup, type GroupEvaluation, type GroupTask } from './multi-exit.js';
 import { loadSupernetDir } from '../detr/supernet.js';
+import { supernetHash } from './cache.js';
 
 export interface EvalWorkerInit {
   kind: 'snc-eval';
@@ -16,6 +17,8 @@ export interface EvalWorkerInit {
   topK: number;
   prefetch: number;
   threads: number;
+  /** supernetHash() the loaded supernet must have (a queued job's; the folder may have changed since the worker started). */
+  expectHash?: string;
 }
 
 export type EvalWorkerRequest = { id: number; task: GroupTask };
@@ -23,6 +26,8 @@ export type EvalWorkerReply = { id: number; result: GroupEvaluation } | { id: nu
 
 function serve(port: NonNullable<typeof parentPort>, init: EvalWorkerInit): void {
   const net = loadSupernetDir(init.supernetDir);
+  if (init.expectHash && supernetHash(net) !== init.expectHash)
+    throw new SncError(`supernet ${init.supernetDir} changed on disk: its hash is ${supernetHash(net)}, the worker started with ${init.expectHash}; restart the worker`);
   // one task at a time: the pool sends the next only after this one's reply
   port.on('message', async ({ id, task }: EvalWorkerRequest) => {
     try {

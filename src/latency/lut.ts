@@ -129,6 +129,8 @@ export interface UseCheck {
   device?: Device;
   /** Use it anyway on another device or host. */
   allowOtherDevice?: boolean;
+  /** The machine it is about to be used on (default: this one, hostInfo()). */
+  host?: HostInfo;
   spec?: SupernetSpec;
 }
 
@@ -137,7 +139,7 @@ export function checkLutUse(lut: Lut, source: string, use: UseCheck): void {
   if (use.spec && lut.supernet.familyHash !== familyHash(use.spec))
     throw new SncError(`${source}: LUT was profiled for supernet family '${lut.supernet.name}' (${lut.supernet.familyHash}), not '${use.spec.name}' (${familyHash(use.spec)}); profile this supernet with snc profile`);
   if (!use.device || use.allowOtherDevice) return;
-  const diffs = hostDifferences(lut.host, hostInfo());
+  const diffs = hostDifferences(lut.host, use.host ?? hostInfo());
   if (use.device.name !== lut.device.name) diffs.unshift(`device ${lut.device.name} vs ${use.device.name}`);
   if (diffs.length) throw new SncError(`${source}: LUT was measured on another device (${diffs.join('; ')}); pass --allow-other-device to use it anyway`);
 }

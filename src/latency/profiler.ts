@@ -3,8 +3,13 @@
  * alone (from the same code that builds full models), timed in the device's runtime in
  * shuffled, interleaved groups, and written atomically as each group finishes, so an
  * interrupted run resumes where it stopped. A calibration on a few whole subnets ends it.
+ *
+ * Where the timings are made is a BlockTimer: in this process (localTimer, the default) or on a
+ * worker of a job queue (profile-jobs.ts). Both time with the same functions (timeBlockSamples,
+ * measureConfigSamples) and profile() merges their samples with the same code.
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { SncError } from '../errors.js';
 import { buildBlock, buildSubnet, fullPlan, type Block } from '../detr/model.js';
 import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
@@ -13,13 +18,13 @@ import { Rng } from '../detr/weights.js';
 import { keyOf } from '../detr/keys.js';
 import { encodeModel } from '../onnx/writer.js';
 import type { Device } from './device.js';
-import { hostInfo } from './host.js';
+import { hostInfo, type HostInfo } from './host.js';
 import { checkLutUse, familyHash, lutIsComplete, partialLutPath, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
 import { checkWritable, replaceFile } from '../util/fs.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { buildOverheadProbe } from './probe.js';
 import { LatencyPredictor } from './predictor.js';
-import { checkAvailable, openSession, runtimeVersion, type ModelInput } from './runtime.js';
+import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions } from './runtime.js';
 import { linearFitRelative, summarize } from './stats.js';
 
 /** One thing to time: a block (with a config that contains it) or the per-run overhead. */
@@ -49,15 +54,46 @@ function itemFor(net: Supernet, c: SubnetConfig, b: Block): ProfileItem {
   return { key: b.key, kind: b.kind, build: () => encodeModel(buildBlock(net, c, b)), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
 }
 
-/** Opens a session per item, times them interleaved, releases them. */
-async function measureItems(device: Device, items: ProfileItem[], measure: MeasureOptions) {
+/** Opens a session per item, times them interleaved (no re-measurement), releases them: each item's raw samples (ms). */
+export async function timeBlockSamples(device: Device, items: ProfileItem[], measure: MeasureOptions): Promise<number[][]> {
   const sessions = [];
   for (const item of items) sessions.push(await openSession(device, item.build(), item.inputs));
   try {
-    return await measureInterleaved(sessions, measure);
+    return (await measureInterleaved(sessions, { ...measure, retries: 0 })).map((m) => m.samples);
   } finally {
     await Promise.all(sessions.map((s) => s.release()));
   }
+}
+
+/** The machine and runtime a profile's timings come from. */
+export interface TimerIdentity {
+  host: HostInfo;
+  runtime: RuntimeVersions;
+  /** The machine's host name (timings of one LUT must all come from one machine). */
+  machine: string;
+}
+
+/** Where a profile's timings are made: this process (localTimer) or a worker of a job queue (profile-jobs.ts). */
+export interface BlockTimer {
+  /** The machine and runtime that will time; fails when the device cannot run there. */
+  identity(): Promise<TimerIdentity>;
+  /** timeBlockSamples of the items, on the device. */
+  timeBlocks(items: ProfileItem[], measure: MeasureOptions): Promise<number[][]>;
+  /** measureConfigSamples of the configs, on the device. */
+  timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number): Promise<number[][]>;
+  close?(): Promise<void>;
+}
+
+/** Times in this process. */
+export function localTimer(net: Supernet, device: Device): BlockTimer {
+  return {
+    async identity() {
+      await checkAvailable(device);
+      return { host: hostInfo(), runtime: runtimeVersion(device), machine: hostname() };
+    },
+    timeBlocks: (items, measure) => timeBlockSamples(device, items, measure),
+    timeConfigs: (configs, measure, seed, passes) => measureConfigSamples(net, device, configs, measure, seed, passes),
+  };
 }
 
 function entryOf(kind: string, samples: number[], passes: number, retries: number): LutEntry {
@@ -88,17 +124,19 @@ export interface ProfileOptions {
   calibrationSpan?: number;
   seed?: number;
   allowOtherDevice?: boolean;
+  /** Where the timings are made (default: localTimer, in this process). */
+  timer?: BlockTimer;
   onProgress?: (p: { done: number; total: number; etaSeconds: number; phase: string }) => void;
 }
 
-function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['protocol']): Lut {
+function newLut(net: Supernet, device: Device, keys: number, protocol: Lut['protocol'], where: TimerIdentity): Lut {
   const now = new Date().toISOString();
   return {
     format: 'snc-lut',
     version: 1,
     device,
-    host: hostInfo(),
-    runtime: runtimeVersion(device),
+    host: where.host,
+    runtime: where.runtime,
     supernet: { name: net.spec.name, familyHash: familyHash(net.spec) },
     protocol,
     keys,
@@ -141,7 +179,8 @@ export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n
 
 export async function profile(net: Supernet, device: Device, opts: ProfileOptions): Promise<Lut> {
   checkSpan(opts.calibrationSpan ?? 1); // before minutes of block timing, not at the calibration
-  await checkAvailable(device);
+  const timer = opts.timer ?? localTimer(net, device);
+  const where = await timer.identity();
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const group = opts.group ?? 8;
   const items = distinctBlocks(net);
@@ -158,9 +197,9 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   let lut: Lut;
   if (from) {
     lut = readLut(from);
-    checkLutUse(lut, from, { device, spec: net.spec, allowOtherDevice: opts.allowOtherDevice });
+    checkLutUse(lut, from, { device, spec: net.spec, allowOtherDevice: opts.allowOtherDevice, host: where.host });
     if (lut.device.name !== device.name) throw new SncError(`${from}: is a LUT of ${lut.device.name}, not ${device.name}; give another --out`);
-  } else lut = newLut(net, device, items.length, protocol);
+  } else lut = newLut(net, device, items.length, protocol, where);
   checkWritable(work);
   lut.keys = items.length;
 
@@ -188,9 +227,9 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     rng.shuffle(todo);
     for (let g = 0; g < todo.length; g += group) {
       const batch = todo.slice(g, g + group);
-      const ms = await measureItems(device, batch, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
+      const ms = await timer.timeBlocks(batch, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       batch.forEach((item, k) => {
-        const samples = [...(lut.entries[item.key]?.samples_ms ?? []), ...ms[k].samples.map((v) => Math.round(v * 1000) / 1000)];
+        const samples = [...(lut.entries[item.key]?.samples_ms ?? []), ...ms[k].map((v) => Math.round(v * 1000) / 1000)];
         lut.entries[item.key] = entryOf(item.kind, samples, pass + 1, 0);
       });
       doneItems += batch.length;
@@ -205,10 +244,10 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].retries === 0 && lut.entries[i.key].spread > measure.maxSpread);
   for (let g = 0; g < noisy.length; g += group) {
     const batch = noisy.slice(g, g + group);
-    const ms = await measureItems(device, batch, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
+    const ms = await timer.timeBlocks(batch, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
     batch.forEach((item, k) => {
       const old = lut.entries[item.key];
-      const m = ms[k];
+      const m = { ...summarize(ms[k]), samples: ms[k] };
       if (m.spread < old.spread) lut.entries[item.key] = entryOf(item.kind, m.samples.map((v) => Math.round(v * 1000) / 1000), old.passes ?? passes, old.retries + 1);
       else old.retries += 1;
     });
@@ -220,7 +259,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   if (opts.recalibrate) lut.calibration = undefined;
   if (!lut.calibration && calibN > 0) {
     const t0 = performance.now();
-    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1, passes, opts.calibrationSpan ?? 1);
+    lut.calibration = await calibrate(net, device, lut, calibN, measure, opts.seed ?? 1, passes, opts.calibrationSpan ?? 1, timer);
     lut.calibration.seconds = (performance.now() - t0) / 1000;
     doneItems += calibN;
   }
@@ -234,10 +273,10 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
 }
 
 /** Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error). */
-export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3, span = 1): Promise<Calibration> {
+export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3, span = 1, timer = localTimer(net, device)): Promise<Calibration> {
   const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
   const configs = calibrationConfigs(net, raw, n, seed, span);
-  const measured = await measureConfigs(net, device, configs, measure, seed, passes);
+  const measured = (await timer.timeConfigs(configs, measure, seed, passes)).map((s) => summarize(s));
   const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread }));
   const fit = samples.length >= 2 ? linearFitRelative(samples.map((s) => s.blockSumMs), samples.map((s) => s.measuredMs)) : { a: 1, b: 0 };
   return { a: fit.a, b: fit.b, samples, ...(span < 1 ? { span } : {}), seconds: 0 };
@@ -248,6 +287,11 @@ export async function calibrate(net: Supernet, device: Device, lut: Lut, n: numb
  * passes that each open the sessions afresh, at different moments.
  */
 export async function measureConfigs(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1) {
+  return (await measureConfigSamples(net, device, configs, measure, seed, passes)).map((s) => summarize(s));
+}
+
+/** measureConfigs' raw samples (ms) per config. */
+export async function measureConfigSamples(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1): Promise<number[][]> {
   const models = configs.map((c) => encodeModel(buildSubnet(net, c)));
   const runs = Math.ceil(measure.runs / passes);
   const samples: number[][] = configs.map(() => []);
@@ -264,5 +308,5 @@ export async function measureConfigs(net: Supernet, device: Device, configs: Sub
       await Promise.all(sessions.map((s) => s.release()));
     }
   }
-  return samples.map((s) => summarize(s));
+  return samples;
 }

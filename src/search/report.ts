@@ -29,7 +29,7 @@ export function searchChart(r: SearchResult, d: number): Chart {
   const dev = r.devices[d];
   const m = r.metric;
   const evaluated = r.subnets.filter((s) => s.metrics);
-  const ruledOut = r.subnets.filter((s) => !s.metrics && s.predictedMetric !== null);
+  const ruledOut = r.subnets.filter((s) => !s.metrics && s.predictedMetric !== null && s.status !== 'missing');
   const series: Series[] = [];
   if (ruledOut.length)
     series.push({

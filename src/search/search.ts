@@ -27,7 +27,7 @@ import { fitAccuracyPredictor, type AccuracyPredictor } from './accuracy-predict
 import type { CocoMetrics } from '../eval/coco-eval.js';
 import { subnetCost } from '../detr/cost.js';
 import { EvalCache, datasetHash, imagesKey, type EvalKey } from '../eval/cache.js';
-import { EvalPool, type GroupEvaluator } from '../eval/pool.js';
+import { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from '../eval/pool.js';
 import { defaultThreads } from '../eval/evaluate.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
@@ -118,6 +118,8 @@ export interface SearchCounts {
   configsEvaluated: number;
   /** Configs ruled out from their subset score (never evaluated on every image). */
   configsRuledOut: number;
+  /** Configs of groups whose evaluation failed (see SearchResult.missing): neither evaluated nor ruled out. */
+  configsMissing: number;
   /** Full-phase rounds (at most `workers` groups each). */
   rounds: number;
   /**
@@ -140,7 +142,8 @@ export interface SubnetResult {
   predictedMetric: number | null;
   /** Predicted latency per device, in the order of `devices`. */
   predictedMs: number[];
-  status: 'evaluated' | 'ruled-out';
+  /** 'missing': its group's evaluation failed (SearchResult.missing). */
+  status: 'evaluated' | 'ruled-out' | 'missing';
 }
 
 export interface FrontEntry {
@@ -189,6 +192,19 @@ export interface SearchResult {
   seconds: number;
   /** Sum of the wall times of the evaluations run (not cached), seconds. */
   evaluationSeconds: number;
+  /**
+   * Group evaluations that failed (a queued job that failed on every attempt), with the reason.
+   * Their subnets have no metrics (a group whose screening failed is not ruled out: its full
+   * evaluation is tried); the fronts are those of the other subnets. Empty when complete.
+   */
+  missing: MissingEvaluation[];
+}
+
+export interface MissingEvaluation {
+  /** The group: resolution, patch, windows. */
+  group: string;
+  phase: 'screen' | 'full';
+  reason: string;
 }
 
 interface Group {
@@ -278,6 +294,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subsetCached: 0,
     configsEvaluated: 0,
     configsRuledOut: 0,
+    configsMissing: 0,
     rounds: 0,
     imagesReused: 0,
   };
@@ -288,6 +305,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   const sub: (number | null)[] = configs.map(() => null);
   let skippedImages = 0;
   let evaluationSeconds = 0;
+  const missing: MissingEvaluation[] = [];
   // seconds per (FLOP x image), learnt from the runs so far, for the time left
   let ranCost = 0;
   let ranSeconds = 0;
@@ -322,7 +340,14 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       task.images = outsideSubset;
       task.prior = prior.detections;
     } else if (!isFull && evaluator!.reusesDetections) task.keepDetections = true;
-    const r: GroupEvaluation = await evaluator!.evaluate(task);
+    let r: GroupEvaluation;
+    try {
+      r = await evaluator!.evaluate(task);
+    } catch (e) {
+      if (!(e instanceof GroupEvaluationFailed)) throw e;
+      missing.push({ group: g.key, phase: isFull ? 'full' : 'screen', reason: e.message });
+      return;
+    }
     if (r.detections && !isFull) screened.set(g.index, { detections: r.detections, skippedImages: r.skippedImages });
     if (isFull) screened.delete(g.index);
     const ran = r.images - (r.priorImages ?? 0);
@@ -404,7 +429,12 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   counts.fullEvaluations = counts.fullRun + counts.fullCached;
   counts.subsetEvaluations = counts.subsetRun + counts.subsetCached;
   counts.configsEvaluated = full.filter(Boolean).length;
-  counts.configsRuledOut = configs.length - counts.configsEvaluated;
+  // a failed screening does not matter once the group's full evaluation succeeded
+  const missingNow = missing.filter((m) => m.phase === 'full' || !groupsByKey.get(m.group)!.members.some((i) => full[i]));
+  const missingGroups = new Set(missingNow.map((m) => groupsByKey.get(m.group)!.index));
+  const isMissing = (i: number) => !full[i] && missingGroups.has(groupOfConfig[i]);
+  counts.configsMissing = configs.filter((_, i) => isMissing(i)).length;
+  counts.configsRuledOut = configs.length - counts.configsEvaluated - counts.configsMissing;
 
   const evaluated = configs.map((_, i) => i).filter((i) => full[i]);
   const devices: DeviceResult[] = opts.luts.map(({ path, lut }, d) => {
@@ -451,7 +481,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subsetMetric: sub[i],
     predictedMetric: !full[i] && sub[i] !== null && predictor ? predictor.predict(sub[i]!) : null,
     predictedMs: latency.map((l) => l[i]),
-    status: full[i] ? 'evaluated' : 'ruled-out',
+    status: full[i] ? 'evaluated' : isMissing(i) ? 'missing' : 'ruled-out',
   }));
 
   return {
@@ -473,6 +503,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     subnets,
     seconds: (performance.now() - t0) / 1000,
     evaluationSeconds,
+    missing: missingNow,
   };
 }
 
