@@ -54,7 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const mode = (values.mode ?? 'measure') as CheckMode;
   if (!CHECK_MODES.includes(mode)) throw new SncError(`check: --mode '${values.mode}' is not one of ${choices([...CHECK_MODES])}`);
-  const cfg = loadConfig(values.config as string | undefined, values.device as string[] | undefined);
+  const cfg = loadConfig(values.config as string | undefined, values.device as string[] | undefined, { needData: false });
   const baseline = typeof values.baseline === 'string' ? readBaseline(values.baseline) : undefined;
   const progress = new Progress();
   let result: CheckResult;

@@ -16,16 +16,16 @@ import { Problems } from '../data/problems.js';
 import { synthesize, SYNTH_VERSION } from '../data/synth.js';
 import { exportSubnetToFile } from '../detr/export-subnet.js';
 import { mapClasses } from '../detr/postprocess.js';
-import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
+import type { SubnetConfig } from '../detr/spec.js';
 import { loadSupernet, type Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { EvalCache, datasetHash } from '../eval/cache.js';
 import type { CocoMetrics } from '../eval/coco-eval.js';
 import { hostInfo } from '../latency/host.js';
 import { subnetInputs } from '../latency/model-inputs.js';
-import { LatencyPredictor } from '../latency/predictor.js';
 import { RelativeTimer } from '../latency/relative.js';
 import { checkAvailable, runtimeVersion } from '../latency/runtime.js';
+import { fastestSubnet, smallestBudget } from '../search/budget.js';
 import { bestUnderBudget } from '../search/pareto.js';
 import { search, SEARCH_METRICS, type SearchProgress } from '../search/search.js';
 import type { BuildConfig, DeviceTarget } from './config.js';
@@ -275,17 +275,6 @@ export async function ensureValidation(cfg: BuildConfig, onProgress: (p: BuildPr
   return v.dir;
 }
 
-/** The fastest subnet of the grid on a LUT; a budget under it is impossible. */
-export function fastestSubnet(net: Supernet, lut: LutChoice): { key: string; predictedMs: number } {
-  const p = new LatencyPredictor(lut.lut, net.spec.architecture);
-  let best = { key: '', predictedMs: Infinity };
-  for (const c of enumerateConfigs(net.spec.knobs)) {
-    const ms = p.predict(c);
-    if (ms < best.predictedMs) best = { key: configKey(c), predictedMs: ms };
-  }
-  return best;
-}
-
 export interface BuildOptions {
   cfg: BuildConfig;
   onProgress?: (p: BuildProgress) => void;
@@ -312,6 +301,23 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const { cfg } = opts;
   const onProgress = opts.onProgress ?? (() => {});
   const net = loadConfigSupernet(cfg);
+  // every LUT first, so that an impossible budget is said before the data set and minutes of search
+  const lutRoots = opts.lutRoots ?? [join(cfg.root, 'lut'), PACKAGE_LUTS];
+  const states: DeviceState[] = [];
+  for (const target of cfg.devices) {
+    const t = performance.now();
+    const lut = await resolveLut(net, target.device, {
+      configured: target.lut,
+      committedRoots: [...new Set(lutRoots.map((r) => resolve(r)))],
+      onProfileProgress: (p) => onProgress({ device: target.name, step: 'lut', detail: `profiling ${target.device.name}: ${p.phase} ${p.done}/${p.total}`, secondsLeft: p.etaSeconds }),
+    });
+    states.push({ target, lut, lutSha256: fileSha256(lut.path), steps: [{ name: 'lut', cached: lut.source !== 'profiled', seconds: (performance.now() - t) / 1000 }] });
+    const fastest = fastestSubnet(net, lut.lut);
+    if (fastest.predictedMs > target.budgetMs)
+      throw new SncError(
+        `${cfg.source}: devices[${target.index}].budgetMs ${target.budgetMs} is impossible on ${target.device.name}: the fastest subnet, ${fastest.key}, is predicted at ${fastest.predictedMs.toFixed(2)} ms (LUT ${relative(process.cwd(), lut.path) || lut.path}); valid: a budget of at least ${smallestBudget(fastest)} ms`,
+      );
+  }
   const dataDir = await ensureValidation(cfg, onProgress);
   const data = readCocoDataset(dataDir, {}, new Problems());
   if (!data.images.length) throw new SncError(`${cfg.source}: the validation set ${dataDir} lists no images`);
@@ -326,26 +332,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     onProgress,
   };
 
-  // every LUT first, so that an impossible budget is said before minutes of search
-  const lutRoots = opts.lutRoots ?? [join(cfg.root, 'lut'), PACKAGE_LUTS];
-  const states: DeviceState[] = [];
-  for (const target of cfg.devices) {
-    const t = performance.now();
-    const lut = await resolveLut(net, target.device, {
-      configured: target.lut,
-      committedRoots: [...new Set(lutRoots.map((r) => resolve(r)))],
-      onProfileProgress: (p) => onProgress({ device: target.name, step: 'lut', detail: `profiling ${target.device.name}: ${p.phase} ${p.done}/${p.total}`, secondsLeft: p.etaSeconds }),
-    });
-    states.push({ target, lut, lutSha256: fileSha256(lut.path), steps: [{ name: 'lut', cached: lut.source !== 'profiled', seconds: (performance.now() - t) / 1000 }] });
-    const fastest = fastestSubnet(net, lut);
-    if (fastest.predictedMs > target.budgetMs)
-      throw new SncError(
-        `${cfg.source}: devices[${target.index}].budgetMs ${target.budgetMs} is impossible on ${target.device.name}: the fastest subnet, ${fastest.key}, is predicted at ${fastest.predictedMs.toFixed(2)} ms (LUT ${relative(process.cwd(), lut.path) || lut.path}); valid: a budget of at least ${Math.ceil(fastest.predictedMs * 100) / 100} ms`,
-      );
-  }
   for (const s of states)
     for (const step of opts.steps ?? DEVICE_STEPS) {
-      onProgress({ device: s.target.name, step: step.name, detail: step.name });
+      onProgress({ device: s.target.name, step: step.name, detail: 'starting' });
       const out = await ctx.cache.run(`${step.name}-${s.target.name}`, step.inputs(s, ctx), () => step.run(s, ctx));
       step.apply(s, out.result);
       s.steps.push({ name: step.name, cached: out.cached, seconds: out.seconds });

@@ -222,7 +222,7 @@ export interface BuildConfig {
  * unknown one names the valid devices), the validation folder present (unless it is a synthetic
  * set to generate). `only` keeps the named devices (snc build --device).
  */
-export function resolveConfig(cfg: ConfigFile, source: string, root: string, only?: readonly string[]): BuildConfig {
+export function resolveConfig(cfg: ConfigFile, source: string, root: string, only?: readonly string[], opts: { needData?: boolean } = {}): BuildConfig {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(root, p));
   const devices: DeviceTarget[] = cfg.devices.map((d, index) => {
     let device: Device;
@@ -255,10 +255,11 @@ export function resolveConfig(cfg: ConfigFile, source: string, root: string, onl
   let validation: DataSource;
   if (typeof v === 'string') {
     const dir = abs(v);
-    if (!existsSync(dir) || !statSync(dir).isDirectory())
+    if (opts.needData === false) validation = { kind: 'folder', dir };
+    else if (!existsSync(dir) || !statSync(dir).isDirectory())
       throw new SncError(`${source}: data.validation folder ${v} does not exist (resolved to ${dir}); valid: a COCO folder with annotations.json and images/, or { "synth": { "dir", "images", "seed" } } to generate one`);
-    if (!existsSync(join(dir, 'annotations.json'))) throw new SncError(`${source}: data.validation folder ${v} has no annotations.json; valid: a COCO folder with annotations.json and images/`);
-    validation = { kind: 'folder', dir };
+    else if (!existsSync(join(dir, 'annotations.json'))) throw new SncError(`${source}: data.validation folder ${v} has no annotations.json; valid: a COCO folder with annotations.json and images/`);
+    else validation = { kind: 'folder', dir };
   } else validation = { kind: 'synth', dir: abs(v.synth.dir), synth: { ...v.synth, dir: abs(v.synth.dir) } };
   return { source, root, supernet: cfg.supernet, validation, out: abs(cfg.out), search: cfg.search, check: cfg.check, devices: picked };
 }
@@ -286,9 +287,9 @@ export const DEFAULT_CONFIG = {
 } as const;
 
 /** Reads --config FILE, else ./snc.config.json, else the embedded default (resolved from the working folder). */
-export function loadConfig(file: string | undefined, only?: readonly string[]): BuildConfig {
-  if (file === undefined && !existsSync('snc.config.json')) return resolveConfig(defaultConfig(), '(the embedded default config)', process.cwd(), only);
+export function loadConfig(file: string | undefined, only?: readonly string[], opts: { needData?: boolean } = {}): BuildConfig {
+  if (file === undefined && !existsSync('snc.config.json')) return resolveConfig(defaultConfig(), '(the embedded default config)', process.cwd(), only, opts);
   const path = resolve(file ?? 'snc.config.json');
   if (!existsSync(path)) throw new SncError(`config: ${file} does not exist (write one, see snc.config.schema.json; or leave --config out to use ./snc.config.json or the embedded default)`);
-  return resolveConfig(parseConfig(readFileSync(path, 'utf8'), path), path, dirname(path), only);
+  return resolveConfig(parseConfig(readFileSync(path, 'utf8'), path), path, dirname(path), only, opts);
 }

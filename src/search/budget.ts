@@ -1,0 +1,29 @@
+/**
+ * Whether a latency budget can be met at all on a LUT: the fastest subnet of the grid and its
+ * predicted latency. `snc search` and `snc build` refuse a budget under it before searching.
+ */
+import { configKey, enumerateConfigs } from '../detr/spec.js';
+import type { Supernet } from '../detr/supernet.js';
+import type { Lut } from '../latency/lut.js';
+import { LatencyPredictor } from '../latency/predictor.js';
+
+export interface Fastest {
+  key: string;
+  predictedMs: number;
+}
+
+/** The subnet of the grid with the smallest predicted latency on the LUT. */
+export function fastestSubnet(net: Supernet, lut: Lut): Fastest {
+  const p = new LatencyPredictor(lut, net.spec.architecture);
+  let best: Fastest = { key: '', predictedMs: Infinity };
+  for (const c of enumerateConfigs(net.spec.knobs)) {
+    const ms = p.predict(c);
+    if (ms < best.predictedMs) best = { key: configKey(c), predictedMs: ms };
+  }
+  return best;
+}
+
+/** The smallest budget (ms, rounded up to 0.01) that the fastest subnet meets. */
+export function smallestBudget(f: Fastest): number {
+  return Math.ceil(f.predictedMs * 100) / 100;
+}
