@@ -41,13 +41,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const cfg = loadConfig(values.config as string | undefined, values.device as string[] | undefined);
-  const progress = new Progress();
+  const progress = new Progress().start();
   const t0 = performance.now();
   let result;
   try {
     result = await build({ cfg, onProgress: (p) => progress.update(progressLine(p), `${p.device}/${p.step}`) });
   } finally {
-    progress.clear();
+    progress.stop();
   }
   const files = writeBuildReports(result);
   for (const s of result.devices) process.stderr.write(`build ${s.target.name}: ${s.steps.map((x) => `${x.name} ${x.cached ? 'cached' : `${x.seconds.toFixed(1)} s`}`).join(', ')}\n`);

@@ -56,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!CHECK_MODES.includes(mode)) throw new SncError(`check: --mode '${values.mode}' is not one of ${choices([...CHECK_MODES])}`);
   const cfg = loadConfig(values.config as string | undefined, values.device as string[] | undefined, { needData: false });
   const baseline = typeof values.baseline === 'string' ? readBaseline(values.baseline) : undefined;
-  const progress = new Progress();
+  const progress = new Progress().start();
   let result: CheckResult;
   try {
     result = await check({
@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (device, repeat, vals) => progress.update(`check ${device}: repeat ${repeat} of ${cfg.check.repeats}-${cfg.check.maxRepeats}, latest ${vals[vals.length - 1].toFixed(2)} ms at the LUT speed`, device),
     });
   } finally {
-    progress.clear();
+    progress.stop();
   }
   const rel = (p: string) => relative(process.cwd(), p) || p;
   writeFileAtomic(join(cfg.out, 'check.json'), JSON.stringify(result, null, 1) + '\n');

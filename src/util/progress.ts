@@ -19,6 +19,8 @@ export class Progress {
   private last = -Infinity;
   private lastStage: string | undefined;
   private shown = false;
+  private lastLine: string | undefined;
+  private lineSince = 0;
   private readonly intervalMs: number;
   private readonly now: () => number;
 
@@ -32,6 +34,8 @@ export class Progress {
 
   /** A progress line; `stage` (e.g. the step) forces a plain line when it changes. */
   update(line: string, stage?: string): void {
+    if (line !== this.lastLine) this.lineSince = this.now();
+    this.lastLine = line;
     if (this.sink.isTTY) {
       this.sink.write(`\r\x1b[K${line}`);
       this.shown = true;
@@ -45,9 +49,37 @@ export class Progress {
     }
   }
 
+  /**
+   * Off a terminal, repeats the last line when nothing was written for `intervalMs` (long work
+   * between two progress events must not leave a CI log silent). Call it from a timer.
+   */
+  tick(): void {
+    if (this.sink.isTTY || this.lastLine === undefined) return;
+    const t = this.now();
+    if (t - this.last < this.intervalMs) return;
+    this.sink.write(`${this.lastLine} (still at it, ${fmtDuration((t - this.lineSince) / 1000)})\n`);
+    this.last = t;
+  }
+
+  /** tick() every second until stop() (the timer does not keep the process alive). */
+  start(): this {
+    this.timer ??= setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clear();
+  }
+
+  private timer: ReturnType<typeof setInterval> | undefined;
+
   /** A line that always shows (a step done), below any progress line. */
   log(line: string): void {
     this.clear();
+    this.lastLine = undefined;
     this.sink.write(line + '\n');
   }
 

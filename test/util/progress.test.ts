@@ -21,6 +21,21 @@ test('off a terminal: a plain line when the stage changes and at most one per in
   t.deepEqual(s.out, ['a 1\n', 'a 3\n', 'b 1\n', 'done\n']);
 });
 
+test('off a terminal: tick repeats the last line after a silent interval, with how long it has stood', (t) => {
+  let now = 0;
+  const s = sink(false);
+  const p = new Progress(s, { intervalMs: 5000, now: () => now });
+  p.tick(); // nothing to repeat yet
+  p.update('search 1/12', 'search');
+  now = 4000;
+  p.tick();
+  now = 12000;
+  p.tick();
+  now = 13000;
+  p.tick();
+  t.deepEqual(s.out, ['search 1/12\n', 'search 1/12 (still at it, 12 s)\n']);
+});
+
 test('on a terminal: one line rewritten in place, cleared before a log line', (t) => {
   const s = sink(true);
   const p = new Progress(s, { now: () => 0 });
