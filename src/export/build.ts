@@ -23,7 +23,8 @@ import { EvalCache, datasetHash } from '../eval/cache.js';
 import type { CocoMetrics } from '../eval/coco-eval.js';
 import { hostInfo } from '../latency/host.js';
 import { subnetInputs } from '../latency/model-inputs.js';
-import { RelativeTimer } from '../latency/relative.js';
+import { RelativeTimer, type RelativeRepeat } from '../latency/relative.js';
+import { quantile } from '../latency/stats.js';
 import { checkAvailable, runtimeVersion } from '../latency/runtime.js';
 import { fastestSubnet, smallestBudget } from '../search/budget.js';
 import { bestUnderBudget } from '../search/pareto.js';
@@ -33,6 +34,8 @@ import { PACKAGE_LUTS, resolveLut, type LutChoice } from './lut-source.js';
 import { fileSha256, StepCache } from './steps.js';
 
 export const SNC_VERSION = '0.1.0';
+/** The measure step times the model in this many repeats and keeps their medians. */
+export const MEASURE_REPEATS = 3;
 
 export interface BuildProgress {
   /** The device folder name, or undefined for shared steps (data). */
@@ -82,6 +85,7 @@ export interface BuiltModel {
   precision: string;
 }
 
+/** Medians over MEASURE_REPEATS repeats. */
 export interface ModelMeasurement {
   measuredMs: number;
   spread: number;
@@ -215,16 +219,22 @@ export const measureStep: DeviceStep = {
     const t0 = performance.now();
     const timer = await RelativeTimer.open(ctx.net, s.target.device, s.lut.lut, { bytes: readFileSync(model.path), inputs: subnetInputs(choice.config) }, { references: ctx.cfg.check.references, aroundMs: choice.predictedMs, exclude: [choice.key] });
     try {
-      const secs = s.target.measureSeconds;
-      const r = await timer.repeat(secs, 10, 1, (done, total) =>
-        ctx.onProgress({ device: s.target.name, step: 'measure', detail: `timing the model and ${timer.references.length} reference subnets, ${Math.round((performance.now() - t0) / 1000)} s`, secondsLeft: Math.max(0, secs - (performance.now() - t0) / 1000) }),
-      );
+      // three repeats, each with its own speed factor: a shared machine's phase changes within seconds
+      const repeats: RelativeRepeat[] = [];
+      const secs = s.target.measureSeconds / MEASURE_REPEATS;
+      for (let i = 0; i < MEASURE_REPEATS; i++)
+        repeats.push(
+          await timer.repeat(secs, 5, i + 1, () =>
+            ctx.onProgress({ device: s.target.name, step: 'measure', detail: `timing the model and ${timer.references.length} reference subnets, repeat ${i + 1}/${MEASURE_REPEATS}`, secondsLeft: Math.max(0, s.target.measureSeconds - (performance.now() - t0) / 1000) }),
+          ),
+        );
+      const med = (f: (r: RelativeRepeat) => number) => quantile(repeats.map(f).sort((a, b) => a - b), 0.5);
       const m: ModelMeasurement = {
-        measuredMs: r.measuredMs,
-        spread: r.spread,
-        factor: r.factor,
-        atLutSpeedMs: r.atLutSpeedMs,
-        references: timer.references.map((ref, i) => ({ ...ref, measuredMs: r.referencesMs[i] })),
+        measuredMs: med((r) => r.measuredMs),
+        spread: med((r) => r.spread),
+        factor: med((r) => r.factor),
+        atLutSpeedMs: med((r) => r.atLutSpeedMs),
+        references: timer.references.map((ref, i) => ({ ...ref, measuredMs: med((r) => r.referencesMs[i]) })),
         seconds: (performance.now() - t0) / 1000,
         at: new Date().toISOString(),
       };

@@ -29,7 +29,7 @@ import type { Baseline } from './baseline.js';
 export const CHECK_MODES = ['measure', 'predict'] as const;
 export type CheckMode = (typeof CHECK_MODES)[number];
 /** Interleaved rounds per repeat at least (each repeat also lasts repeatSeconds). */
-export const RUNS_PER_REPEAT = 8;
+export const RUNS_PER_REPEAT = 5;
 
 export interface RegressionCheck {
   baselineMs: number;

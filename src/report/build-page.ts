@@ -121,7 +121,7 @@ function figure(chart: Chart | null, caption: string, cls: string): string {
 const CSS = `body{font-family:DejaVu Sans,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}
 table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;font-size:13px}
-th{background:#f3f5f7}.figs{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figcaption{font-size:12px;color:#555}
+th{background:#f3f5f7}.figs{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0;max-width:660px}figcaption{font-size:12px;color:#555}
 .pass{color:#2e7d32}.fail{color:#c62828}.inconclusive{color:#b26a00}.none{color:#777;font-style:italic}`;
 
 export function renderBuildHtml(p: BuildPage): string {

@@ -56,7 +56,7 @@ export class Progress {
   tick(): void {
     if (this.sink.isTTY || this.lastLine === undefined) return;
     const t = this.now();
-    if (t - this.last < this.intervalMs) return;
+    if (t - this.last < this.intervalMs || t - this.lineSince < this.intervalMs) return;
     this.sink.write(`${this.lastLine} (still at it, ${fmtDuration((t - this.lineSince) / 1000)})\n`);
     this.last = t;
   }
