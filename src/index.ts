@@ -45,3 +45,11 @@ export { fitAccuracyPredictor, type AccuracyPredictor } from './search/accuracy-
 export { EvalCache, datasetHash, type EvalKey } from './eval/cache.js';
 export { EvalPool, type GroupEvaluator } from './eval/pool.js';
 export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './eval/multi-exit.js';
+export { build, DEVICE_STEPS, type BuildOptions as SncBuildOptions, type BuildResult, type DeviceStep, type BuildProgress } from './export/build.js';
+export { loadConfig, parseConfig as parseBuildConfig, resolveConfig, configJsonSchema, ConfigSchema, type BuildConfig, type ConfigFile } from './export/config.js';
+export { writeBuildReports, readDeviceReport, type DeviceReport } from './export/report.js';
+export { check, type CheckResult, type DeviceCheck, type CheckOptions } from './gate/check.js';
+export { junitXml, markdownSummary, benchmarkJson } from './gate/outputs.js';
+export { medianInterval, verdictOf } from './gate/decide.js';
+export { RelativeTimer } from './latency/relative.js';
+export { renderBuildHtml, type BuildPage } from './report/build-page.js';
