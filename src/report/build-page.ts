@@ -103,8 +103,10 @@ export function historyChart(d: DevicePage): Chart | null {
     { name: 'budget', color: '#2e8b57', line: true, radius: 0.01, points: xs.map((x) => ({ x, y: h.budgetMs, label: `budget ${h.budgetMs} ms` })) },
   ];
   if (h.baselineMs !== null) series.push({ name: `baseline (${h.baselineSource})`, color: '#e0a030', line: true, radius: 0.01, points: xs.map((x) => ({ x, y: h.baselineMs!, label: `baseline ${h.baselineMs!.toFixed(2)} ms` })) });
-  series.push({ name: 'interval low', color: '#aab4c0', hollow: true, radius: 3, points: h.checks.filter((c) => Number.isFinite(c.loMs)).map((c, i) => ({ x: i + 1, y: c.loMs, label: `${c.at}: low ${c.loMs.toFixed(2)} ms` })) });
-  series.push({ name: 'interval high', color: '#aab4c0', hollow: true, radius: 3, points: h.checks.filter((c) => Number.isFinite(c.hiMs)).map((c, i) => ({ x: i + 1, y: c.hiMs, label: `${c.at}: high ${c.hiMs.toFixed(2)} ms` })) });
+  const bound = (which: 'loMs' | 'hiMs', word: string) =>
+    h.checks.map((c, i) => ({ x: i + 1, y: c[which], label: `${c.at}: ${word} ${c[which].toFixed(2)} ms` })).filter((p) => Number.isFinite(p.y));
+  series.push({ name: 'interval low', color: '#aab4c0', hollow: true, radius: 3, points: bound('loMs', 'low') });
+  series.push({ name: 'interval high', color: '#aab4c0', hollow: true, radius: 3, points: bound('hiMs', 'high') });
   series.push({ name: 'median at the LUT speed', color: '#4a90d9', line: true, radius: 4, points: h.checks.map((c, i) => ({ x: i + 1, y: c.valueMs, label: `${c.at}: ${c.valueMs.toFixed(2)} ms, ${c.verdict} (${c.mode})` })) });
   return { title: `${d.name}: snc check history`, xLabel: 'check', yLabel: 'latency at the LUT speed (ms)', series, width: 640, height: 360 };
 }
