@@ -59,11 +59,17 @@ fs.writeFileSync(process.argv[2], JSON.stringify(cfg, null, 1));
 for rep in $SLOW/build/*/report.json; do
   dev=$(dirname $rep)
   read -r supernet lut want <<< "$(node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(r.supernet.dir, r.lut.path, r.chosen.predictedMs * $SLOWDOWN)" $rep)"
+  chosen=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')).chosen.key)" $rep)
+  # the subnet predicted nearest SLOWDOWN x, among those of the same patch and windows when one is
+  # within 5% of the target (a similar structure errs alike in the LUT), else among all
   slower=$($SNC predict --lut "$lut" --supernet "$supernet" --all --json | node -e "
 let s=''; process.stdin.on('data', d => s += d).on('end', () => {
-  const j = JSON.parse(s); const rows = j.predictions ?? j.subnets ?? j;
-  const best = rows.map(r => ({ key: r.config ?? r.key, ms: r.predictedMs ?? r.ms })).reduce((a, b) => Math.abs(b.ms - $want) < Math.abs(a.ms - $want) ? b : a);
-  console.log(best.key);
+  const rows = JSON.parse(s).predictions.filter(r => r.config !== '$chosen');
+  const knob = (k, n) => k.split(',').find(p => p.startsWith(n + '=')).slice(n.length + 1);
+  const near = (rs) => rs.reduce((a, b) => Math.abs(b.predictedMs - $want) < Math.abs(a.predictedMs - $want) ? b : a);
+  const alike = rows.filter(r => knob(r.config, 'patch') === knob('$chosen', 'patch') && knob(r.config, 'windows') === knob('$chosen', 'windows'));
+  const a = alike.length ? near(alike) : null;
+  console.log(a && Math.abs(a.predictedMs / $want - 1) <= 0.05 ? a.config : near(rows).config);
 });")
   $SNC export --supernet "$supernet" --config "$slower" --out $dev/model.onnx.tmp > /dev/null && mv $dev/model.onnx.tmp $dev/model.onnx
   log "slower model for $(basename $dev): $slower (wanted ~$want ms predicted)"
