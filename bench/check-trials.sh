@@ -33,17 +33,17 @@ BUILD=$(node -e "import('./dist/src/export/config.js').then(m => console.log(m.l
 $SNC check --config "$CONFIG" --json $OUT/base.json > $OUT/base.txt || true
 log "baseline: $(tr '\n' ' ' < $OUT/base.txt)"
 
-# one LABEL CONFIG [prefix...]: a check against the baseline; logs exit code, verdicts and time
+# one LABEL CONFIG BUILD_DIR [prefix...]: a check against the baseline; logs exit code, verdicts and time
 one() {
-  local label=$1 cfg=$2; shift 2
+  local label=$1 cfg=$2 dir=$3; shift 3
   local t0=$(date +%s.%N) rc=0
   "$@" $SNC check --config "$cfg" --baseline $OUT/base.json --json $OUT/last.json > $OUT/last.txt 2>/dev/null || rc=$?
   local t1=$(date +%s.%N)
-  local verdicts=$(node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(r.devices.map(d => d.name+'='+d.verdict+'('+d.interval.median.toFixed(2)+' ms, '+d.values.length+' repeats)').join(' '))" "$BUILD/check.json")
+  local verdicts=$(node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')); console.log(r.devices.map(d => d.name+'='+d.verdict+'('+d.interval.median.toFixed(2)+' ms, '+d.values.length+' repeats)').join(' '))" "$dir/check.json")
   log "$label rc=$rc $verdicts $(echo "$t1 - $t0" | bc) s"
 }
 
-for i in $(seq "$TRIALS"); do one "trial-unchanged-loaded $i" "$CONFIG" env LOAD_PROCS=1 "$WITH_LOAD"; done
+for i in $(seq "$TRIALS"); do one "trial-unchanged-loaded $i" "$CONFIG" "$BUILD" env LOAD_PROCS=1 "$WITH_LOAD"; done
 
 # the slower build: same reports, each model replaced by a subnet predicted ~SLOWDOWN x slower
 SLOW=$OUT/slow
@@ -74,7 +74,7 @@ let s=''; process.stdin.on('data', d => s += d).on('end', () => {
   $SNC export --supernet "$supernet" --config "$slower" --out $dev/model.onnx.tmp > /dev/null && mv $dev/model.onnx.tmp $dev/model.onnx
   log "slower model for $(basename $dev): $slower (wanted ~$want ms predicted)"
 done
-for i in $(seq "$TRIALS"); do one "trial-slower $i" $SLOW/snc.config.json; done
+for i in $(seq "$TRIALS"); do one "trial-slower $i" $SLOW/snc.config.json $SLOW/build; done
 
 node -e "
 const lines = require('fs').readFileSync('$OUT/log.txt', 'utf8').split('\n');
