@@ -165,6 +165,7 @@ export function devicePage(d: DeviceReport, history: HistoryEntry[], baseline?: 
     ['LUT', `${d.lut.path} (${d.lut.source}; ${d.lut.runtime}; ${d.lut.host.cpu}, ${d.lut.host.cores} cores)`],
     ['search', `${d.search.mode}, ${d.search.evaluated.length} subnets evaluated on ${d.data.images} images, front of ${d.search.front.length}`],
   ];
+  if (d.lut.skipped?.length) figures.push(['LUTs passed over', d.lut.skipped.join('; ')]);
   const sets: { name: string; points: { x: number; y: number; label: string }[] }[] = [];
   if (d.validation) sets.push({ name: `snc lut validate (${d.validation.samples.length} subnets)`, points: d.validation.samples.map((s) => ({ x: s.predictedMs, y: s.measuredMs, label: `${s.config}: predicted ${s.predictedMs.toFixed(2)}, measured ${s.measuredMs.toFixed(2)} ms` })) });
   if (m)
