@@ -281,7 +281,9 @@ export async function ensureValidation(cfg: BuildConfig, onProgress: (p: BuildPr
       `${cfg.source}: data.validation.synth.dir ${v.dir} already holds a data set that is not ${v.synth.images} synthetic images of seed ${v.synth.seed} at ${v.synth.size} px; delete that folder or name another dir`,
     );
   }
-  await synthesize({ out: v.dir, images: v.synth.images, seed: v.synth.seed, size: v.synth.size, onProgress: (done, total) => onProgress({ step: 'data', detail: `generating the synthetic validation set: ${done}/${total} images` }) });
+  // no annotations.json: nothing there, or a set whose generation was interrupted (synthesize
+  // writes the annotations last); force lets it replace its own numbered images, nothing else
+  await synthesize({ out: v.dir, images: v.synth.images, seed: v.synth.seed, size: v.synth.size, force: true, onProgress: (done, total) => onProgress({ step: 'data', detail: `generating the synthetic validation set: ${done}/${total} images` }) });
   return v.dir;
 }
 
