@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   if (budgetMs !== undefined)
     for (const { path, lut } of luts) {
       // a budget no subnet can meet is a usage error, said before minutes of evaluation
-      const f = fastestSubnet(net, lut);
+      const f = fastestSubnet(net, lut, values['include-untrained'] === true);
       if (f.predictedMs > budgetMs)
         throw new SncError(`search: --budget-ms ${budgetMs} is impossible on ${lut.device.name} (${path}): the fastest subnet, ${f.key}, is predicted at ${f.predictedMs.toFixed(2)} ms; valid: a budget of at least ${smallestBudget(f)} ms`);
     }

@@ -137,7 +137,7 @@ const need = <T>(v: T | undefined, what: string): T => {
 
 export const searchStep: DeviceStep = {
   name: 'search',
-  inputs: (s, ctx) => ({ weights: ctx.net.weights.hash, data: ctx.dataHash, lut: s.lutSha256, metric: ctx.cfg.search.metric, exhaustive: ctx.cfg.search.exhaustive }),
+  inputs: (s, ctx) => ({ weights: ctx.net.weights.hash, data: ctx.dataHash, lut: s.lutSha256, metric: ctx.cfg.search.metric, exhaustive: ctx.cfg.search.exhaustive, includeUntrained: ctx.cfg.search.includeUntrained }),
   async run(s, ctx) {
     const r = await search({
       net: ctx.net,
@@ -145,6 +145,7 @@ export const searchStep: DeviceStep = {
       luts: [{ path: s.lut.path, lut: s.lut.lut }],
       metric: SEARCH_METRICS[ctx.cfg.search.metric],
       exhaustive: ctx.cfg.search.exhaustive,
+      includeUntrained: ctx.cfg.search.includeUntrained,
       workers: ctx.cfg.search.workers,
       cache: ctx.evalCache,
       onProgress: (p: SearchProgress) =>
@@ -324,7 +325,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       onProfileProgress: (p) => onProgress({ device: target.name, step: 'lut', detail: `profiling ${target.device.name}: ${p.phase} ${p.done}/${p.total}`, secondsLeft: p.etaSeconds }),
     });
     states.push({ target, lut, lutSha256: fileSha256(lut.path), steps: [{ name: 'lut', cached: lut.source !== 'profiled', seconds: (performance.now() - t) / 1000 }] });
-    const fastest = fastestSubnet(net, lut.lut);
+    const fastest = fastestSubnet(net, lut.lut, cfg.search.includeUntrained);
     if (fastest.predictedMs > target.budgetMs)
       throw new SncError(
         `${cfg.source}: devices[${target.index}].budgetMs ${target.budgetMs} is impossible on ${target.device.name}: the fastest subnet, ${fastest.key}, is predicted at ${fastest.predictedMs.toFixed(2)} ms (LUT ${relative(process.cwd(), lut.path) || lut.path}); valid: a budget of at least ${smallestBudget(fastest)} ms`,

@@ -59,6 +59,7 @@ const SearchSettings = z
     metric: z.enum(['ap', 'ap50']).default('ap').describe('accuracy axis: ap (AP@[.5:.95]) or ap50'),
     exhaustive: z.boolean().default(false).describe('evaluate every subnet on every image (no screening)'),
     workers: z.number().int().min(1).optional().describe('evaluations in parallel, an integer >= 1 (default: cores - 1)'),
+    includeUntrained: z.boolean().default(false).describe("search subnets with knob values the weights were not trained at too (supernet.json's untrained)"),
   })
   .describe('how the subnets are searched');
 
@@ -79,7 +80,7 @@ export const ConfigSchema = z
     supernet: z.string().min(1).describe('a supernet folder (supernet.json + weights.safetensors) or a preset name such as shapes-tiny'),
     data: z.strictObject({ validation: DataSet }).describe('the data sets: validation (accuracy of the subnets)'),
     out: z.string().min(1).default('build').describe('the build folder, relative to the config file (default build)'),
-    search: SearchSettings.default({ metric: 'ap', exhaustive: false }),
+    search: SearchSettings.default({ metric: 'ap', exhaustive: false, includeUntrained: false }),
     check: CheckSettings.default({ references: 6, repeats: 6, maxRepeats: 12, repeatSeconds: 1, confidence: 0.95, regressionTolerance: 0.1 }),
     devices: z.array(DeviceEntry).min(1).describe('the target devices, at least one'),
   })

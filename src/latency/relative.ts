@@ -55,7 +55,7 @@ export interface RelativeOptions {
 /** The reference subnets for a subject: evenly spaced by predicted latency (pickReferences). */
 export function chooseReferences(net: Supernet, lut: Lut, opts: RelativeOptions = {}): { configs: SubnetConfig[]; references: RelativeReference[] } {
   const predictor = new LatencyPredictor(lut, net.spec.architecture);
-  const grid = enumerateConfigs(net.spec.knobs);
+  const grid = enumerateConfigs(net.spec.knobs, net.spec.architecture);
   const predicted = grid.map((c) => predictor.predict(c));
   const excluded = new Set(opts.exclude ?? []);
   const idx = pickReferences(predicted, opts.references ?? 6, {
