@@ -10,7 +10,8 @@ const LAYERS = [
   'quant', //   post-training quantization
   'latency', // devices, measurement, profiler, LUTs, predictors
   'search', //  accuracy/latency Pareto search
-  'export', //  the per-device build and the CI gate
+  'export', //  the per-device build: config, LUT choice, steps and their cache, reports
+  'gate', //    the CI latency gate (snc check): decisions on ratios, JUnit/markdown/benchmark outputs
   'cli', //     the snc command
 ];
 

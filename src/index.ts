@@ -47,3 +47,11 @@ export { EvalCache, datasetHash, type EvalKey } from './eval/cache.js';
 export { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from './eval/pool.js';
 // the job-queue implementations load BullMQ: import them from dist/src/eval/queue.js and dist/src/latency/profile-jobs.js (docs/scale-out.md)
 export { evaluateGroup, evaluateExits, type GroupTask, type GroupEvaluation } from './eval/multi-exit.js';
+export { build, DEVICE_STEPS, type BuildOptions as SncBuildOptions, type BuildResult, type DeviceStep, type BuildProgress } from './export/build.js';
+export { loadConfig, parseConfig as parseBuildConfig, resolveConfig, configJsonSchema, ConfigSchema, type BuildConfig, type ConfigFile } from './export/config.js';
+export { writeBuildReports, readDeviceReport, type DeviceReport } from './export/report.js';
+export { check, type CheckResult, type DeviceCheck, type CheckOptions } from './gate/check.js';
+export { junitXml, markdownSummary, benchmarkJson } from './gate/outputs.js';
+export { medianInterval, verdictOf } from './gate/decide.js';
+export { RelativeTimer } from './latency/relative.js';
+export { renderBuildHtml, type BuildPage } from './report/build-page.js';

@@ -8,6 +8,7 @@ import { DEFAULT_MARGIN, DEFAULT_SUBSET, SEARCH_METRICS, search, type SearchProg
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';
+import { fastestSubnet, smallestBudget } from '../search/budget.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 import { checkWritableDir } from '../util/fs.js';
@@ -23,7 +24,9 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   The accuracy/latency Pareto front of the supernet's subnets on every LUT's device: accuracy
   measured on the validation set with onnxruntime-node (shared weights, no retraining), latency
   predicted from the LUT. Writes DIR/pareto.json and a plot per device (SVG and PNG).
-  --budget-ms N        per device, choose the most accurate subnet predicted within N ms
+  --budget-ms N        per device, choose the most accurate subnet predicted within N ms, and
+                       print the snc export command for it; a budget that no subnet of the grid
+                       meets on a LUT is refused before searching (exit 2, naming the fastest)
   --speed-check        after evaluating, time a few reference subnets on every LUT's device
                        that runs on this machine, and choose under the budget at the speed
                        measured (a shared machine drifts from the speed its LUT was profiled at)
@@ -45,6 +48,9 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
   --no-cache           neither read nor write the evaluation cache (~/.cache/snc/evals, SNC_CACHE_DIR)
   --annotations FILE   another annotations file (with or instead of --data)
   --images DIR         another images folder
+  Exit codes: 0 a choice per device (or no --budget-ms); 1 some device has no subnet within the
+  budget at the speed --speed-check measured (the results are written, the reason on stderr);
+  2 usage error.
 `;
 
 function progressLine(p: SearchProgress): string {
@@ -106,6 +112,13 @@ export async function run(argv: string[]): Promise<number> {
 
   const luts = lutPaths.map((path) => ({ path, lut: readLut(path) }));
   const net = loadSupernet(supernetRef);
+  if (budgetMs !== undefined)
+    for (const { path, lut } of luts) {
+      // a budget no subnet can meet is a usage error, said before minutes of evaluation
+      const f = fastestSubnet(net, lut, values['include-untrained'] === true);
+      if (f.predictedMs > budgetMs)
+        throw new SncError(`search: --budget-ms ${budgetMs} is impossible on ${lut.device.name} (${path}): the fastest subnet, ${f.key}, is predicted at ${f.predictedMs.toFixed(2)} ms; valid: a budget of at least ${smallestBudget(f)} ms`);
+    }
   const problems = new Problems();
   const ds = readDataSet(values, problems);
   requireImagesDir('search', ds);
@@ -152,10 +165,14 @@ export async function run(argv: string[]): Promise<number> {
     const groups = new Set(result.missing.map((m) => m.group));
     process.stderr.write(`search: incomplete: ${groups.size} of ${result.counts.groups} groups failed (${result.counts.configsMissing} subnets without metrics); the fronts are those of the other subnets; exit code 3\n`);
   }
-  const code = result.missing.length ? 3 : 0;
   for (const d of result.devices) if (d.speedCheckSkipped) process.stderr.write(`search: no speed check on ${d.device}, its LUT's speed is used: ${d.speedCheckSkipped}\n`);
+  const next = nextSteps(result, supernetRef);
+  // every device's budget was checked against its LUT above; none fits only at the speed measured by --speed-check
+  const unmet = result.budgetMs !== null ? result.devices.filter((d) => !d.chosen) : [];
+  for (const d of unmet) process.stderr.write(`search: no subnet within ${result.budgetMs} ms on ${d.device}: ${d.chosenReason}\n`);
+  const code = result.missing.length ? 3 : unmet.length ? 1 : 0;
   if (values.json) {
-    process.stdout.write(JSON.stringify({ ...result, files, ...(queue ? { queue } : {}) }, null, 1) + '\n');
+    process.stdout.write(JSON.stringify({ ...result, files, next, ...(queue ? { queue } : {}) }, null, 1) + '\n');
     return code;
   }
   const m = result.metric;
@@ -170,6 +187,8 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`  plot: ${files.plots[i].svg}, ${files.plots[i].png}`);
   });
   lines.push(`wrote ${files.json}`);
+  if (next.length) lines.push('next, the chosen subnet of each device:', ...next.map((n) => `  ${n.device}: ${n.command}`));
+  else if (result.budgetMs === null) lines.push('next: give --budget-ms N to choose a subnet per device (or write snc.config.json and run snc build)');
   process.stdout.write(lines.join('\n') + '\n');
   return code;
 }
@@ -182,4 +201,16 @@ function queueLine(url: string, s: JobClientStats, jobs: EvalJobRecord[]): strin
     `search: queue ${url}: ${s.submitted} jobs, ${s.completed} completed${found ? ` (${found} already done in Redis)` : ''}, ${s.failed} failed, ${s.retried} retried (${s.stalls} stalls), ` +
     `${s.readded} re-added after Redis lost them; by worker: ${[...byWorker].map(([w, n]) => `${w} ${n}`).join(', ') || 'none'}`
   );
+}
+
+const shellWord = (s: string) => (/^[A-Za-z0-9_./=,:@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** Per device with a choice: the exact snc export command for it. */
+export function nextSteps(r: SearchResult, supernetRef: string): { device: string; config: string; command: string }[] {
+  return r.devices
+    .filter((d) => d.chosen)
+    .map((d) => {
+      const out = join('out', `${r.supernet.name}-${d.device}.onnx`);
+      return { device: d.device, config: d.chosen!.key, command: ['snc', 'export', '--supernet', supernetRef, '--config', d.chosen!.key, '--out', out].map(shellWord).join(' ') };
+    });
 }

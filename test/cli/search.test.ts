@@ -35,6 +35,11 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   }
   for (const f of ['pareto.json', 'pareto-ort-cpu-1t.svg', 'pareto-ort-cpu-1t.png', 'pareto-ort-cpu-2t.svg', 'pareto-ort-cpu-2t.png']) t.true(existsSync(join(out, f)), f);
   t.deepEqual(JSON.parse(readFileSync(join(out, 'pareto.json'), 'utf8')).devices, j.devices);
+  // what to do next: the exact export command of each device's choice
+  t.deepEqual(
+    j.next.map((n: { device: string; config: string; command: string }) => n.command),
+    j.devices.map((d: { device: string; chosen: { key: string } }) => `snc export --supernet ${small.dir} --config ${d.chosen.key} --out out/shapes-small-${d.device}.onnx`),
+  );
   const line = /^search: \d+ full evaluations of 2 groups \((\d+) run, 0 cached, (\d+) images reused from screening\); 2 on a 3-image subset \(2 run, 0 cached\); 8 subnets: /m.exec(r.stderr);
   t.truthy(line, r.stderr);
   // each full evaluation scores its group's 3 screened images from the screening run
@@ -43,6 +48,7 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
 
   const again = snc(...args);
   t.is(again.status, 0, again.stderr);
+  t.regex(again.stdout, /^next, the chosen subnet of each device:\n {2}ort-cpu-1t: snc export --supernet \S+ --config res=160,\S+ --out out\/shapes-small-ort-cpu-1t\.onnx\n {2}ort-cpu-2t: snc export /m);
   t.regex(again.stderr, /\(0 run, \d+ cached\); 2 on a 3-image subset \(0 run, 2 cached\)/);
   t.regex(again.stdout, /^ort-cpu-1t \(.*\): front of \d+ of \d+ evaluated subnets$/m);
   t.regex(again.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms\)$/m);
@@ -66,6 +72,7 @@ test('search: bad arguments are one line and exit code 2', async (t) => {
     [['search', '--supernet', small.dir, '--lut', small.luts[0]], /--data is required/],
     [[...base, '--lut', small.luts[0], '--budget-ms', 'abc'], /--budget-ms "abc" is not a number of milliseconds > 0/],
     [[...base, '--lut', small.luts[0], '--budget-ms', '0'], /--budget-ms "0" is not a number of milliseconds > 0/],
+    [[...base, '--lut', small.luts[0], '--budget-ms', '1'], /--budget-ms 1 is impossible on ort-cpu-1t \(.*\): the fastest subnet, res=160,patch=16,windows=\d,layers=1,queries=30, is predicted at \d+\.\d\d ms; valid: a budget of at least/],
     [[...base, '--lut', small.luts[0], '--metric', 'map'], /--metric 'map' is not one of ap or ap50/],
     [[...base, '--lut', small.luts[0], '--workers', '0'], /--workers "0" is not an integer >= 1/],
     [[...base, '--lut', small.luts[0], '--margin', '2'], /--margin "2" is not a number from 0 to 1/],
