@@ -45,8 +45,18 @@ start_worker() { # start_worker N: worker N logs to $OUT/wN.log
   WORKER_PIDS[$1]=$!
   until grep -q "ready on" $OUT/w$1.log; do sleep 0.2; done
 }
-stop_workers() { for p in "${WORKER_PIDS[@]}"; do kill $p 2>/dev/null || true; done; wait "${WORKER_PIDS[@]}" 2>/dev/null || true; WORKER_PIDS=(); }
-cleanup() { stop_workers; [ -n "$REDIS_PID" ] && kill -9 $REDIS_PID 2>/dev/null || true; }
+stop_workers() {
+  [ ${#WORKER_PIDS[@]} -gt 0 ] || return 0
+  for p in "${WORKER_PIDS[@]}"; do kill $p 2>/dev/null || true; done
+  wait "${WORKER_PIDS[@]}" 2>/dev/null || true
+  WORKER_PIDS=()
+}
+# the redis-server of this run goes, whatever happened
+cleanup() {
+  redis-cli -p $PORT shutdown nosave >/dev/null 2>&1 || true
+  [ -z "$REDIS_PID" ] || kill -9 $REDIS_PID 2>/dev/null || true
+  stop_workers
+}
 trap cleanup EXIT
 
 # t OUTFILE CMD...: runs CMD with stdout to OUTFILE and logs its wall time (exit code 3, a search
