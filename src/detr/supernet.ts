@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SncError, choices } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../onnx/safetensors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { ensureDir, fsError, writeFileAtomic } from '../util/fs.js';
 import { PRESETS } from './presets.js';
 import { checkSpec, type SupernetSpec } from './spec.js';
 import { Weights, seededWeights } from './weights.js';
@@ -68,7 +68,7 @@ export function writeSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<s
   const exists = existsSync(target);
   const emptyDir = exists && statSync(target).isDirectory() && readdirSync(target).length === 0;
   if (exists && !emptyDir && !opts.force) throw new SncError(`${dir} already exists; pass --force to replace it`);
-  mkdirSync(dirname(target), { recursive: true });
+  ensureDir(dirname(target));
   const stamp = `${process.pid}.${Math.random().toString(36).slice(2)}`;
   const tmp = `${target}.${stamp}.tmp`;
   const old = `${target}.${stamp}.old`;
@@ -81,7 +81,7 @@ export function writeSupernetDir(dir: string, spec: SupernetSpec, tensors: Map<s
   } catch (e) {
     if (existsSync(old) && !existsSync(target)) renameSync(old, target);
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw fsError(e, 'write', dir);
   }
   rmSync(old, { recursive: true, force: true });
 }
