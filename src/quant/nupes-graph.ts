@@ -1,0 +1,73 @@
+/**
+ * A NUPES weight in the ONNX file holds exactly the method's parameters: its k-bit codes packed
+ * into a uint8 initializer (offset codes q + qmax), the per-channel scales s and the exponent a.
+ * A subgraph of plain opset-17 ops decodes w = sign(q)|q|^(1/a) · s^(1/a); every input of it is
+ * a constant, so onnxruntime folds it when the session loads (the weight then costs at run time
+ * what a float weight costs; the file holds k bits per weight):
+ *
+ *   packed uint8 [G, B] -> Cast int64 -> (B > 1: Mul [256^b] -> ReduceSum) -> Div [2^(k j)]
+ *   -> Mod 2^k -> Reshape [-1] -> (Slice [0, n)) -> Gather(table) -> Reshape dims -> Mul factors
+ *   table = Sign(levels) · Pow(Abs(levels), 1/a), factors = Pow(s, 1/a)
+ *
+ * 8-bit codes skip the unpacking (Cast -> Gather). The codes go through Gather from a table,
+ * not DequantizeLinear -> Pow: onnxruntime keeps DequantizeLinear unfolded.
+ */
+import type { Graph, Node } from '../onnx/graph.js';
+import { tensor, type Tensor } from '../onnx/tensor.js';
+import { qmaxOf, type NupesWeight } from './nupes.js';
+import { packCodes, packLayout } from './pack.js';
+
+/** Initializer names of NUPES weight `name`. */
+export function nupesNames(name: string) {
+  const meta = `${name}/nupes`;
+  return { meta, codes: `${meta}.codes`, scales: `${meta}.scales`, exponent: `${meta}.exponent`, levels: `${meta}.levels` };
+}
+
+/**
+ * Replaces initializer `name` by its NUPES coding; the decode subgraph computes a value of the
+ * same name, so the weight's consumers are unchanged. Returns a new graph.
+ */
+export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight): Graph {
+  const inits = new Map(graph.initializers);
+  if (!inits.delete(name)) throw new Error(`no initializer ${name}`);
+  const names = nupesNames(name);
+  const n = w.codes.length;
+  const { codesPerGroup, bytesPerGroup } = packLayout(w.bits);
+  const packed = packCodes(w.codes, w.bits);
+  const groups = packed.length / bytesPerGroup;
+  const qmax = qmaxOf(w.bits);
+  inits.set(names.codes, tensor('uint8', [groups, bytesPerGroup], packed));
+  inits.set(names.scales, tensor('float32', w.axis === undefined ? [] : w.dims.map((d, i) => (i === w.axis ? d : 1)), w.scales));
+  inits.set(names.exponent, tensor('float32', [], [w.exponent]));
+  inits.set(names.levels, tensor('float32', [2 ** w.bits], Array.from({ length: 2 ** w.bits }, (_, c) => Math.max(-qmax, Math.min(qmax, c - qmax)))));
+  const nodes: Node[] = [];
+  const c = (suffix: string, t: Tensor) => {
+    const k = `${names.meta}.${suffix}`;
+    inits.set(k, t);
+    return k;
+  };
+  const node = (op: string, inputs: string[], out: string, attributes: Node['attributes'] = {}) => {
+    const o = `${names.meta}/${out}`;
+    nodes.push({ name: o, opType: op, domain: '', inputs, outputs: [o], attributes });
+    return o;
+  };
+  const i64 = (dims: number[], v: number[]) => tensor('int64', dims, v);
+  const inv = node('Div', [c('one', tensor('float32', [], [1])), names.exponent], 'inv_exponent');
+  const table = node('Mul', [node('Sign', [names.levels], 'sign'), node('Pow', [node('Abs', [names.levels], 'abs'), inv], 'pow')], 'table');
+  const factors = node('Pow', [names.scales, inv], 'factors');
+  let v = node('Cast', [names.codes], 'cast', { to: { type: 'int', value: 7 } });
+  if (w.bits !== 8) {
+    if (bytesPerGroup > 1) {
+      v = node('Mul', [v, c('byte_weights', i64([bytesPerGroup], Array.from({ length: bytesPerGroup }, (_, b) => 256 ** b)))], 'bytes');
+      v = node('ReduceSum', [v, c('axis1', i64([1], [1]))], 'group', { keepdims: { type: 'int', value: 1 } });
+    }
+    v = node('Div', [v, c('shifts', i64([codesPerGroup], Array.from({ length: codesPerGroup }, (_, j) => 2 ** (w.bits * j))))], 'shift');
+    v = node('Mod', [v, c('modulus', i64([], [2 ** w.bits]))], 'unpacked');
+  }
+  v = node('Reshape', [v, c('flat', i64([1], [-1]))], 'flat');
+  if (groups * codesPerGroup !== n) v = node('Slice', [v, c('start', i64([1], [0])), c('end', i64([1], [n])), c('axis0', i64([1], [0]))], 'trim');
+  v = node('Gather', [table, v], 'decoded', { axis: { type: 'int', value: 0 } });
+  v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped');
+  nodes.push({ name: `${names.meta}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [name], attributes: {} });
+  return { ...graph, initializers: inits, nodes: [...nodes, ...graph.nodes] };
+}
