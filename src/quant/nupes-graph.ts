@@ -25,12 +25,14 @@ export function nupesNames(name: string) {
 
 /**
  * Replaces initializer `name` by its NUPES coding; the decode subgraph computes a value of the
- * same name, so the weight's consumers are unchanged. Returns a new graph.
+ * same name, so the weight's consumers are unchanged. Returns a new graph. With `keep` the float
+ * initializer stays and the decoded weight is the value `value` (a shadow copy, for SQNR).
  */
-export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight): Graph {
+export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight, opts: { keep?: boolean; value?: string } = {}): Graph {
   const inits = new Map(graph.initializers);
-  if (!inits.delete(name)) throw new Error(`no initializer ${name}`);
-  const names = nupesNames(name);
+  if (!inits.has(name)) throw new Error(`no initializer ${name}`);
+  if (!opts.keep) inits.delete(name);
+  const names = nupesNames(opts.value ?? name);
   const n = w.codes.length;
   const { codesPerGroup, bytesPerGroup } = packLayout(w.bits);
   const packed = packCodes(w.codes, w.bits);
@@ -68,6 +70,6 @@ export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight): Gr
   if (groups * codesPerGroup !== n) v = node('Slice', [v, c('start', i64([1], [0])), c('end', i64([1], [n])), c('axis0', i64([1], [0]))], 'trim');
   v = node('Gather', [table, v], 'decoded', { axis: { type: 'int', value: 0 } });
   v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped');
-  nodes.push({ name: `${names.meta}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [name], attributes: {} });
+  nodes.push({ name: `${names.meta}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [opts.value ?? name], attributes: {} });
   return { ...graph, initializers: inits, nodes: [...nodes, ...graph.nodes] };
 }
