@@ -16,7 +16,7 @@ import { prune } from '../onnx/graph.js';
 import { tensor, type Tensor } from '../onnx/tensor.js';
 import { activationGrid, affineParams, weightGrid, type QuantParams } from './grid.js';
 import type { Range } from './range/types.js';
-import type { Selection } from './select.js';
+import type { Selection, Target } from './select.js';
 import { dequantizeWeight, quantizeWeight, type QuantizedWeight, type WeightClipping } from './weights.js';
 
 export const QDQ_FORMATS = ['s8s8', 'u8s8'] as const;
@@ -109,9 +109,38 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
     return out;
   };
 
+  const pendingOutputs = new Map<Node, Target>();
+  const shadowAdds = new Map<Node, Node>();
+  /** Q/DQ after `orig`'s output (`emitted` is what was pushed for it: itself, or its shadow copy). */
+  const quantizeAfter = (orig: Node, emitted: Node) => {
+    const value = orig.outputs[0];
+    const q = quantizeValue(value);
+    if (!shadow) renamed.set(value, dq(q, value, 'out'));
+    else {
+      // the shadow output passes through the same Q/DQ as the real one would
+      const qs = `${shadowName(value)}/q`;
+      emitted.outputs[0] = `${shadowName(value)}/raw`;
+      nodes.push({ name: `${qs}/QuantizeLinear`, opType: 'QuantizeLinear', domain: '', inputs: [emitted.outputs[0], `${value}/quant.scale`, `${value}/quant.zero_point`], outputs: [qs], attributes: {} });
+      nodes.push({ name: `${qs}/DequantizeLinear`, opType: 'DequantizeLinear', domain: '', inputs: [qs, `${value}/quant.scale`, `${value}/quant.zero_point`], outputs: [shadowName(value)], attributes: {} });
+    }
+  };
+
   for (const n0 of graph.nodes) {
     const t = byNode.get(n0);
     if (shadow) nodes.push(n0);
+    const pending = pendingOutputs.get(n0);
+    if (pending) {
+      if (shadow) {
+        const copy = shadowAdds.get(n0)!;
+        nodes.push(copy);
+        quantizeAfter(n0, copy);
+      } else {
+        const n: Node = { ...n0, inputs: n0.inputs.map((i) => renamed.get(i) ?? i) };
+        nodes.push(n);
+        quantizeAfter(n0, n);
+      }
+      continue;
+    }
     const n: Node = { ...n0, inputs: n0.inputs.map((i) => renamed.get(i) ?? i), outputs: n0.outputs.map((o) => (shadow ? shadowName(o) : o)), attributes: { ...n0.attributes } };
     if (shadow) n.name = shadowName(n0.name);
     if (!t) {
@@ -172,18 +201,15 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
       }
     }
     nodes.push(n);
-    if (t.quantizeOutput) {
-      const value = n0.outputs[0];
-      const q = quantizeValue(value);
-      if (!shadow) renamed.set(value, dq(q, value, 'out'));
-      else {
-        // the shadow output passes through the same Q/DQ as the real one would
-        const qs = `${shadowName(value)}/q`;
-        n.outputs[0] = `${shadowName(value)}/raw`;
-        nodes.push({ name: `${qs}/QuantizeLinear`, opType: 'QuantizeLinear', domain: '', inputs: [n.outputs[0], `${value}/quant.scale`, `${value}/quant.zero_point`], outputs: [qs], attributes: {} });
-        nodes.push({ name: `${qs}/DequantizeLinear`, opType: 'DequantizeLinear', domain: '', inputs: [qs, `${value}/quant.scale`, `${value}/quant.zero_point`], outputs: [shadowName(value)], attributes: {} });
+    if (t.outputNode && t.outputNode !== n0) {
+      pendingOutputs.set(t.outputNode, t);
+      if (shadow) {
+        // the shadow copy takes its bias Add along, so its output is compared after the Add
+        const a = t.outputNode;
+        const copy: Node = { ...a, name: shadowName(a.name), inputs: a.inputs.map((i) => (i === n0.outputs[0] ? n.outputs[0] : i)), outputs: a.outputs.map(shadowName), attributes: { ...a.attributes } };
+        shadowAdds.set(a, copy);
       }
-    }
+    } else if (t.outputNode) quantizeAfter(n0, n);
     layers.push(info);
   }
   const g = shadow ? { ...graph, nodes, initializers: inits } : prune({ ...graph, nodes, initializers: inits });

@@ -142,8 +142,9 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
     run.onPhase?.('sqnr');
     const sg = shadow();
     const have = new Set(sg.nodes.flatMap((n) => n.outputs));
-    const targets = sel.targets.filter((t) => have.has(shadowName(t.node.outputs[0])));
-    const sq = await pairSqnr({ ...model, graph: sg }, targets.map((t) => [t.node.outputs[0], shadowName(t.node.outputs[0])]), set, nSqnr, run);
+    const outOf = (t: (typeof sel.targets)[number]) => (opts.weights === 'int8' && t.outputNode ? t.outputNode.outputs[0] : t.node.outputs[0]);
+    const targets = sel.targets.filter((t) => have.has(shadowName(outOf(t))));
+    const sq = await pairSqnr({ ...model, graph: sg }, targets.map((t) => [outOf(t), shadowName(outOf(t))]), set, nSqnr, run);
     targets.forEach((t, k) => {
       const rep = layers.find((l) => l.layer === t.layer && l.outputSqnrDb === undefined);
       if (rep) rep.outputSqnrDb = sq[k];

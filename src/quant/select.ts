@@ -28,8 +28,14 @@ export interface Target {
   weightInput?: number;
   /** Input indices of activations (values computed by the graph). */
   activationInputs: number[];
-  /** Quantize the output too (Conv: lets onnxruntime fuse to QLinearConv). */
+  /**
+   * Quantize the output too: a Conv's (DQ -> Conv -> Q fuses to QLinearConv), or that of the
+   * bias Add after a MatMul: onnxruntime fuses MatMul + Add into a Gemm before its QDQ pass, and
+   * a DQ -> Gemm fuses (to QGemm) only with a Q after it.
+   */
   quantizeOutput: boolean;
+  /** The node whose output is quantized: the target itself, or its bias Add. */
+  outputNode?: Node;
 }
 
 export interface Selection {
@@ -52,8 +58,20 @@ function globMatch(pattern: string, s: string): boolean {
 
 const weightIndex = (n: Node): number => (n.opType === 'Conv' || n.opType === 'Gemm' || n.opType === 'MatMul' ? 1 : -1);
 
+/** The Add that adds a constant bias to `n`'s output, when it is that output's only consumer. */
+function biasAdd(graph: Graph, n: Node, consumers: Map<string, Node[]>): Node | undefined {
+  const c = consumers.get(n.outputs[0]) ?? [];
+  if (c.length !== 1 || c[0].opType !== 'Add') return undefined;
+  const other = c[0].inputs.find((i) => i !== n.outputs[0]);
+  const t = other ? graph.initializers.get(other) : undefined;
+  return t && t.dims.length === 1 ? c[0] : undefined;
+}
+
 export function selectTargets(graph: Graph, opts: { exclude?: readonly string[]; keepFloatDefaults?: boolean } = {}): Selection {
   const exclude = opts.exclude ?? [];
+  const consumers = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const outputs = new Set(graph.outputs.map((o) => o.name));
   const matches = (e: string, n: Node, layer: string) => e === n.opType || globMatch(e, n.name) || globMatch(e, layer);
   for (const e of exclude) {
     if (!e) throw new SncError('quantize: --exclude needs an op type, a node name or a layer name');
@@ -95,7 +113,9 @@ export function selectTargets(graph: Graph, opts: { exclude?: readonly string[];
       float.push({ layer, op: n.opType, why: 'Gemm with transA' });
       continue;
     }
-    targets.push({ node: n, layer, weightInput: hasWeight ? wi : undefined, activationInputs: actIdx, quantizeOutput: n.opType === 'Conv' });
+    const add = n.opType === 'MatMul' && hasWeight ? biasAdd(graph, n, consumers) : undefined;
+    const outputNode = n.opType === 'Conv' ? n : add && !outputs.has(add.outputs[0]) ? add : undefined;
+    targets.push({ node: n, layer, weightInput: hasWeight ? wi : undefined, activationInputs: actIdx, quantizeOutput: outputNode !== undefined, outputNode });
   }
   return { targets, float };
 }
@@ -105,7 +125,7 @@ export function calibrationValues(sel: Selection): string[] {
   const out = new Set<string>();
   for (const t of sel.targets) {
     for (const i of t.activationInputs) out.add(t.node.inputs[i]);
-    if (t.quantizeOutput) out.add(t.node.outputs[0]);
+    if (t.outputNode) out.add(t.outputNode.outputs[0]);
   }
   return [...out];
 }
