@@ -30,6 +30,8 @@ const USAGE = `usage: snc quantize --supernet DIR|PRESET [--config C] --calib DI
   --weights W           int8 (QDQ, activations int8 too), nupes8, nupes4 or nupes3 (weight-only
                         power-exponent codes, float compute) (default int8)
   --per-channel         one weight scale per output channel (default: one per tensor)
+  --float-heads         with nupes*: keep the heads, reference-point head and offset
+                        projections float too (int8 always keeps them float)
   --exclude X           keep float: an op type (Conv, MatMul, Gemm), a node name or a layer
                         name (* matches any characters); repeatable
   --device D            the device the model is for: picks the QDQ format (default ort-cpu-1t)
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     percentile: { type: 'string' },
     weights: { type: 'string' },
     'per-channel': { type: 'boolean' },
+    'float-heads': { type: 'boolean' },
     exclude: { type: 'string', multiple: true },
     device: { type: 'string' },
     format: { type: 'string' },
@@ -104,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
   const res = await quantizeModel(
     model,
     set,
-    { ranges, weights, perChannel: values['per-channel'] === true, exclude, format: chosen.format, formatWhy: chosen.why, percentile, sqnrImages },
+    { ranges, weights, perChannel: values['per-channel'] === true, exclude, format: chosen.format, formatWhy: chosen.why, percentile, sqnrImages, ...(values['float-heads'] ? { keepFloatDefaults: true } : {}) },
     { threads, onPhase: (p) => (current = p), onProgress: (n, total) => phase(current)(n, total) },
   );
   progressDone();

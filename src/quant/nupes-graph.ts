@@ -20,7 +20,7 @@ import { packCodes, packLayout } from './pack.js';
 /** Initializer names of NUPES weight `name`. */
 export function nupesNames(name: string) {
   const meta = `${name}/nupes`;
-  return { meta, codes: `${meta}.codes`, scales: `${meta}.scales`, exponent: `${meta}.exponent`, levels: `${meta}.levels` };
+  return { meta, codes: `${meta}.codes`, scales: `${meta}.scales`, exponent: `${meta}.exponent` };
 }
 
 /**
@@ -41,35 +41,44 @@ export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight, opt
   inits.set(names.codes, tensor('uint8', [groups, bytesPerGroup], packed));
   inits.set(names.scales, tensor('float32', w.axis === undefined ? [] : w.dims.map((d, i) => (i === w.axis ? d : 1)), w.scales));
   inits.set(names.exponent, tensor('float32', [], [w.exponent]));
-  inits.set(names.levels, tensor('float32', [2 ** w.bits], Array.from({ length: 2 ** w.bits }, (_, c) => Math.max(-qmax, Math.min(qmax, c - qmax)))));
+  // constants that depend only on the code width are shared by every weight of that width
+  const shared = (suffix: string, t: () => Tensor) => {
+    const k = `nupes${w.bits}.${suffix}`;
+    if (!inits.has(k)) inits.set(k, t());
+    return k;
+  };
+  const levels = shared('levels', () => tensor('float32', [2 ** w.bits], Array.from({ length: 2 ** w.bits }, (_, c) => Math.max(-qmax, Math.min(qmax, c - qmax)))));
+  // node and intermediate names: short (a model has one decode per weight), numbered per graph
+  let id = 0;
+  while (graph.nodes.some((x) => x.name === `nupes${id}/Mul`) || inits.has(`nupes${id}.dims`)) id++;
   const nodes: Node[] = [];
   const c = (suffix: string, t: Tensor) => {
-    const k = `${names.meta}.${suffix}`;
+    const k = `nupes${id}.${suffix}`;
     inits.set(k, t);
     return k;
   };
   const node = (op: string, inputs: string[], out: string, attributes: Node['attributes'] = {}) => {
-    const o = `${names.meta}/${out}`;
+    const o = `nupes${id}/${out}`;
     nodes.push({ name: o, opType: op, domain: '', inputs, outputs: [o], attributes });
     return o;
   };
   const i64 = (dims: number[], v: number[]) => tensor('int64', dims, v);
-  const inv = node('Div', [c('one', tensor('float32', [], [1])), names.exponent], 'inv_exponent');
-  const table = node('Mul', [node('Sign', [names.levels], 'sign'), node('Pow', [node('Abs', [names.levels], 'abs'), inv], 'pow')], 'table');
+  const inv = node('Div', [shared('one', () => tensor('float32', [], [1])), names.exponent], 'inv_exponent');
+  const table = node('Mul', [node('Sign', [levels], 'sign'), node('Pow', [node('Abs', [levels], 'abs'), inv], 'pow')], 'table');
   const factors = node('Pow', [names.scales, inv], 'factors');
   let v = node('Cast', [names.codes], 'cast', { to: { type: 'int', value: 7 } });
   if (w.bits !== 8) {
     if (bytesPerGroup > 1) {
-      v = node('Mul', [v, c('byte_weights', i64([bytesPerGroup], Array.from({ length: bytesPerGroup }, (_, b) => 256 ** b)))], 'bytes');
-      v = node('ReduceSum', [v, c('axis1', i64([1], [1]))], 'group', { keepdims: { type: 'int', value: 1 } });
+      v = node('Mul', [v, shared('byte_weights', () => i64([bytesPerGroup], Array.from({ length: bytesPerGroup }, (_, b) => 256 ** b)))], 'bytes');
+      v = node('ReduceSum', [v, shared('axis1', () => i64([1], [1]))], 'group', { keepdims: { type: 'int', value: 1 } });
     }
-    v = node('Div', [v, c('shifts', i64([codesPerGroup], Array.from({ length: codesPerGroup }, (_, j) => 2 ** (w.bits * j))))], 'shift');
-    v = node('Mod', [v, c('modulus', i64([], [2 ** w.bits]))], 'unpacked');
+    v = node('Div', [v, shared('shifts', () => i64([codesPerGroup], Array.from({ length: codesPerGroup }, (_, j) => 2 ** (w.bits * j))))], 'shift');
+    v = node('Mod', [v, shared('modulus', () => i64([], [2 ** w.bits]))], 'unpacked');
   }
-  v = node('Reshape', [v, c('flat', i64([1], [-1]))], 'flat');
-  if (groups * codesPerGroup !== n) v = node('Slice', [v, c('start', i64([1], [0])), c('end', i64([1], [n])), c('axis0', i64([1], [0]))], 'trim');
+  v = node('Reshape', [v, shared('flat', () => i64([1], [-1]))], 'flat');
+  if (groups * codesPerGroup !== n) v = node('Slice', [v, shared('start', () => i64([1], [0])), c('end', i64([1], [n])), shared('axis0', () => i64([1], [0]))], 'trim');
   v = node('Gather', [table, v], 'decoded', { axis: { type: 'int', value: 0 } });
   v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped');
-  nodes.push({ name: `${names.meta}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [opts.value ?? name], attributes: {} });
+  nodes.push({ name: `nupes${id}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [opts.value ?? name], attributes: {} });
   return { ...graph, initializers: inits, nodes: [...nodes, ...graph.nodes] };
 }

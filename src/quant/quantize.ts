@@ -35,6 +35,12 @@ export interface QuantizeOptions {
   percentile?: number;
   /** NUPES with the exponent fixed at 1: plain uniform k-bit weights (the baseline NUPES is compared with). */
   uniformExponent?: boolean;
+  /**
+   * Keep the default float layers (heads, reference points, offset projections) float. Default:
+   * true for int8 QDQ (their activations are what PTQ of DETRs breaks on); false for weight-only
+   * NUPES codes (activations stay float; weights decode to float at load).
+   */
+  keepFloatDefaults?: boolean;
   /** Images of the calibration set the per-layer output SQNR is measured on (0: skip). */
   sqnrImages?: number;
 }
@@ -71,7 +77,8 @@ function weightSqnr(ref: Float32Array, err: number): number {
 }
 
 export async function quantizeModel(model: Model, set: CalibrationSet, opts: QuantizeOptions, run: RunOptions & { onPhase?: (phase: string) => void } = {}): Promise<QuantizeResult> {
-  const sel = selectTargets(model.graph, { exclude: opts.exclude });
+  const weightOnly = opts.weights !== 'int8';
+  const sel = selectTargets(model.graph, { exclude: opts.exclude, weightOnly, keepFloatDefaults: weightOnly ? opts.keepFloatDefaults ?? false : opts.keepFloatDefaults ?? true });
   const t0 = performance.now();
   let out: Model;
   let layers: LayerReport[];

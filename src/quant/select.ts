@@ -67,7 +67,11 @@ function biasAdd(graph: Graph, n: Node, consumers: Map<string, Node[]>): Node | 
   return t && t.dims.length === 1 ? c[0] : undefined;
 }
 
-export function selectTargets(graph: Graph, opts: { exclude?: readonly string[]; keepFloatDefaults?: boolean } = {}): Selection {
+/**
+ * `weightOnly`: the selection for weight-only codes (NUPES): a MatMul whose inputs are all
+ * constant is a target too (its weight is still stored).
+ */
+export function selectTargets(graph: Graph, opts: { exclude?: readonly string[]; keepFloatDefaults?: boolean; weightOnly?: boolean } = {}): Selection {
   const exclude = opts.exclude ?? [];
   const consumers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
@@ -101,7 +105,7 @@ export function selectTargets(graph: Graph, opts: { exclude?: readonly string[];
     const wi = weightIndex(n);
     const hasWeight = wi >= 0 && graph.initializers.has(n.inputs[wi]) && graph.initializers.get(n.inputs[wi])!.dtype === 'float32';
     const actIdx = [0, 1].filter((i) => n.inputs[i] && !graph.initializers.has(n.inputs[i]));
-    if (!actIdx.length) {
+    if (!actIdx.length && !(opts.weightOnly && hasWeight)) {
       float.push({ layer, op: n.opType, why: 'constant inputs (onnxruntime folds it)' });
       continue;
     }
