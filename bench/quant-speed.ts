@@ -8,7 +8,11 @@
  *
  *   npm run build
  *   node dist/bench/quant-speed.js [--supernet nano] [--config C] [--calib DIR] [--images 16]
- *        [--devices ort-cpu-2t,ort-wasm-1t] [--runs 30] [--min-seconds 5] [--profile-runs 10] [--out F.json]
+ *        [--devices ort-cpu-2t,ort-wasm-1t] [--runs 30] [--min-seconds 5] [--profile-runs 10]
+ *        [--matmul 576x384x1536|none] [--out F.json]
+ *
+ * It starts with one MatMul (--matmul M x K x N) in fp32, u8s8 and s8s8 QDQ: which integer
+ * format each runtime runs faster (the choice formatFor makes per device).
  *
  * Without --calib, calibration images are synthesised (snc data synth) into a temporary folder:
  * nano's weights are random, so only the speed means anything here.
@@ -26,9 +30,13 @@ import { profileModel } from '../src/latency/kernel-profile.js';
 import { DEFAULT_MEASURE, measureInterleaved } from '../src/latency/measure.js';
 import { subnetInputs } from '../src/latency/model-inputs.js';
 import { openSession } from '../src/latency/runtime.js';
+import { GraphBuilder } from '../src/onnx/builder.js';
+import type { Model } from '../src/onnx/graph.js';
+import { f32 } from '../src/onnx/tensor.js';
 import { encodeModel } from '../src/onnx/writer.js';
+import { selectTargets } from '../src/quant/select.js';
 import { calibrationSet } from '../src/quant/calibrate.js';
-import { formatFor, type QdqFormat } from '../src/quant/qdq.js';
+import { formatFor, rewriteQdq, type QdqFormat } from '../src/quant/qdq.js';
 import { quantizeModel } from '../src/quant/quantize.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 
@@ -42,9 +50,49 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '30' },
     'min-seconds': { type: 'string', default: '5' },
     'profile-runs': { type: 'string', default: '10' },
+    matmul: { type: 'string', default: '576x384x1536' },
     out: { type: 'string' },
   },
 });
+/**
+ * One MatMul [1, M, K] x [K, N] (default 576 x 384 x 1536, a nano fc1) in fp32 and in QDQ form in
+ * both formats, interleaved per device: which integer format each runtime runs faster.
+ */
+async function matmulFormats(dims: number[]): Promise<Record<string, unknown>[]> {
+  const [M, K, N] = dims;
+  const g = new GraphBuilder('matmul');
+  const x = g.input('x', 'float32', [1, M, K]);
+  const w = new Float32Array(K * N);
+  for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 0.37) * 0.05;
+  g.output(g.op('MatMul', [x, g.initializer('fc.weight', f32([K, N], w))], [1, M, N]), 'y');
+  const m: Model = { graph: g.build(), opset: 17, metadata: {} };
+  const variants: Record<string, Uint8Array> = { fp32: encodeModel(m) };
+  for (const format of ['u8s8', 's8s8'] as QdqFormat[]) {
+    const sel = selectTargets(m.graph);
+    const r = rewriteQdq(m.graph, sel, { format, perChannel: true, weightClipping: 'max', ranges: new Map([['x', { lo: -1, hi: 1 }]]) });
+    variants[format] = encodeModel({ ...m, graph: r.graph });
+  }
+  const out = [];
+  for (const dname of values.devices!.split(',')) {
+    const device = loadDevice(dname);
+    const sessions = [];
+    for (const v of Object.values(variants)) sessions.push(await openSession(device, v, [{ name: 'x', dims: [1, M, K], dtype: 'float32' }]));
+    let ms;
+    try {
+      ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), minSeconds: Number(values['min-seconds']) / 2 });
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
+    }
+    const names = Object.keys(variants);
+    process.stdout.write(`
+MatMul ${M}x${K}x${N} on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.toFixed(2)} ms (IQR/median ${(100 * ms[i].spread).toFixed(0)} %, ${(ms[0].median / ms[i].median).toFixed(2)}x)`).join('; ')}
+`);
+    out.push({ device: dname, models: names.map((n, i) => ({ model: n, median: ms[i].median, spread: ms[i].spread, speedup: ms[0].median / ms[i].median })) });
+  }
+  return out;
+}
+const matmul = values.matmul === 'none' ? [] : await matmulFormats(values.matmul!.split('x').map(Number));
+
 const net = loadSupernet(values.supernet!);
 const config = validateConfig(net.spec.knobs, values.config ? parseConfig(values.config, net.spec.default) : net.spec.default);
 const model = buildSubnet(net, config);
@@ -99,4 +147,4 @@ for (const dname of values.devices!.split(',')) {
   process.stdout.write(`float ops: ${floatMs.toFixed(2)} ms (${((100 * floatMs) / total).toFixed(1)} %) of the int8 model; fp32 model's profile total ${Object.values(profiles.fp32).reduce((s, v) => s + v, 0).toFixed(2)} ms\n`);
   results.push({ device: dname, chosenFormat: chosen, models: names.map((n, i) => ({ model: n, median: ms[i].median, q1: ms[i].q1, q3: ms[i].q3, spread: ms[i].spread, speedup: fp / ms[i].median })), profiles });
 }
-if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, config: configKey(config), results }, null, 2) + '\n');
+if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, config: configKey(config), matmul, results }, null, 2) + '\n');
