@@ -61,3 +61,16 @@ test('quantize writes a model, a JSON and a markdown report; snc eval --model sc
   t.like(ej, { model: out, supernet: 'shapes-tiny', config: 'res=160,patch=16,windows=1,layers=1,queries=30', images: 3, quant: { weights: 'int8' } });
   t.is(ej.metrics.AP, j.ap.quantized);
 });
+
+test('snc eval --model scores an fp32 export exactly as snc eval --supernet scores the subnet', async (t) => {
+  await ready;
+  const out = join(tmp, 'fp32.onnx');
+  t.is(snc('export', '--supernet', 'shapes-tiny', '--config', CONFIG, '--out', out).status, 0);
+  const a = snc('eval', '--model', out, '--data', set, '--threads', '1', '--json');
+  const b = snc('eval', '--supernet', 'shapes-tiny', '--config', CONFIG, '--data', set, '--threads', '1', '--json');
+  t.is(a.status, 0, a.stderr);
+  t.deepEqual(JSON.parse(a.stdout).stats, JSON.parse(b.stdout).stats);
+  const c = snc('eval', '--model', out, '--supernet', 'shapes-tiny', '--data', set);
+  t.is(c.status, 2);
+  t.regex(c.stderr, /give one of --supernet .*, --model .* or --detections/);
+});
