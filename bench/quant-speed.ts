@@ -1,7 +1,8 @@
 /**
  * INT8 against fp32 end to end, interleaved in one run per device: the nano subnet (default
- * config) as exported, and its int8 QDQ models in both formats (u8s8 with reduced-range weights,
- * s8s8), timed with snc's measurement (warm-up, shuffled interleaved rounds, median and
+ * config) as exported, its int8 QDQ models in both formats (u8s8 with reduced-range weights,
+ * s8s8) and its NUPES 4-bit model (decoded at load: fp32 speed expected; file size and session
+ * load time printed), timed with snc's measurement (warm-up, shuffled interleaved rounds, median and
  * IQR/median) on ort-cpu-2t and ort-wasm-1t by default. Then onnxruntime's profiler on the
  * device's int8 model: time per op type, which ops stayed float and what they cost.
  * Timing: run it on a quiet machine.
@@ -110,7 +111,13 @@ for (const format of ['u8s8', 's8s8'] as QdqFormat[]) {
   const r = await quantizeModel(model, set, { ranges: 'minmax', weights: 'int8', perChannel: true, format, sqnrImages: 0 });
   models[`int8-${format}`] = encodeModel(r.model);
 }
+// NUPES 4-bit weights: decoded when the session loads, so it should run at fp32 speed and load a little slower
+{
+  const r = await quantizeModel(model, set, { ranges: 'minmax', weights: 'nupes4', perChannel: true, format: 'u8s8', sqnrImages: 0 });
+  models['nupes4'] = encodeModel(r.model);
+}
 if (tmp) rmSync(tmp, { recursive: true, force: true });
+process.stdout.write(`file sizes: ${Object.entries(models).map(([n, b]) => `${n} ${(b.length / 1e6).toFixed(2)} MB`).join(', ')}\n`);
 const names = Object.keys(models);
 const inputs = subnetInputs(config);
 const INT8_OPS = /^(QGemm|QLinear\w+|MatMulIntegerToFloat|QuantizeLinear|DequantizeLinear|DynamicQuantize\w*|MatMulInteger|ConvInteger|QAttention)/;
@@ -126,10 +133,20 @@ for (const dname of values.devices!.split(',')) {
     await Promise.all(sessions.map((s) => s.release()));
   }
   process.stderr.write('\n');
+  // session creation (load) time, median of 3 per model, alternated
+  const loads: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, [] as number[]]));
+  for (let k = 0; k < 3; k++)
+    for (const n of names) {
+      const t0 = performance.now();
+      const s = await openSession(device, models[n], inputs);
+      loads[n].push(performance.now() - t0);
+      await s.release();
+    }
+  const loadMs = Object.fromEntries(names.map((n) => [n, loads[n].sort((a, b) => a - b)[1]]));
   const fp = ms[0].median;
   const chosen = formatFor(device.runtime).format;
-  process.stdout.write(`\n${dname} (${device.runtime}, ${device.threads} thread${device.threads > 1 ? 's' : ''}); the device's int8 format: ${chosen}\n| model | median ms | q1-q3 ms | IQR/median | fp32/this |\n|---|---|---|---|---|\n`);
-  names.forEach((n, i) => process.stdout.write(`| ${n} | ${ms[i].median.toFixed(2)} | ${ms[i].q1.toFixed(2)}-${ms[i].q3.toFixed(2)} | ${(100 * ms[i].spread).toFixed(1)} % | ${(fp / ms[i].median).toFixed(2)}x |\n`));
+  process.stdout.write(`\n${dname} (${device.runtime}, ${device.threads} thread${device.threads > 1 ? 's' : ''}); the device's int8 format: ${chosen}\n| model | median ms | q1-q3 ms | IQR/median | fp32/this | session load ms |\n|---|---|---|---|---|---|\n`);
+  names.forEach((n, i) => process.stdout.write(`| ${n} | ${ms[i].median.toFixed(2)} | ${ms[i].q1.toFixed(2)}-${ms[i].q3.toFixed(2)} | ${(100 * ms[i].spread).toFixed(1)} % | ${(fp / ms[i].median).toFixed(2)}x | ${loadMs[n].toFixed(0)} |\n`));
   // where the time goes in the device's int8 model and in fp32 (profiled runs, separate from the timing above)
   const profiles: Record<string, Record<string, number>> = {};
   for (const n of ['fp32', `int8-${chosen}`]) {
@@ -145,6 +162,6 @@ for (const dname of values.devices!.split(',')) {
   for (const [op, v] of rows) process.stdout.write(`| ${op} | ${v.toFixed(2)} | ${((100 * v) / total).toFixed(1)} % | ${INT8_OPS.test(op) ? 'int8 / Q-DQ' : 'float'} |\n`);
   const floatMs = rows.filter(([op]) => !INT8_OPS.test(op)).reduce((s, [, v]) => s + v, 0);
   process.stdout.write(`float ops: ${floatMs.toFixed(2)} ms (${((100 * floatMs) / total).toFixed(1)} %) of the int8 model; fp32 model's profile total ${Object.values(profiles.fp32).reduce((s, v) => s + v, 0).toFixed(2)} ms\n`);
-  results.push({ device: dname, chosenFormat: chosen, models: names.map((n, i) => ({ model: n, median: ms[i].median, q1: ms[i].q1, q3: ms[i].q3, spread: ms[i].spread, speedup: fp / ms[i].median })), profiles });
+  results.push({ device: dname, chosenFormat: chosen, models: names.map((n, i) => ({ model: n, bytes: models[n].length, median: ms[i].median, q1: ms[i].q1, q3: ms[i].q3, spread: ms[i].spread, speedup: fp / ms[i].median, loadMs: loadMs[n] })), profiles });
 }
 if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, config: configKey(config), matmul, results }, null, 2) + '\n');

@@ -7,6 +7,9 @@ import { buildSubnet } from '../detr/model.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { loadDevice } from '../latency/device.js';
+import { DEFAULT_MEASURE, measureInterleaved } from '../latency/measure.js';
+import { subnetInputs } from '../latency/model-inputs.js';
+import { checkAvailable, openSession } from '../latency/runtime.js';
 import { encodeModel } from '../onnx/writer.js';
 import { calibrationSet, DEFAULT_CALIBRATION_IMAGES } from '../quant/calibrate.js';
 import { evaluateModelBytes } from '../quant/evaluate-model.js';
@@ -38,6 +41,9 @@ const USAGE = `usage: snc quantize --supernet DIR|PRESET [--config C] --calib DI
   --format F            s8s8 or u8s8 (overrides the device's choice)
   --data DIR            a held-out COCO folder: AP before and after in the report
   --report FILE         write the report as JSON to FILE and as markdown beside it (.md)
+  --measure D           also time the float and the quantized model end to end on device D,
+                        interleaved (median of at least --runs runs over 3 s; a quiet machine)
+  --runs N              timed runs per model with --measure (default 30)
   --sqnr-images N       calibration images the per-layer SQNR is measured on (default 8)
   --threads N           onnxruntime threads for calibration and evaluation (default 1)
   --force               overwrite --out / --report
@@ -65,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
     format: { type: 'string' },
     data: { type: 'string' },
     report: { type: 'string' },
+    measure: { type: 'string' },
+    runs: { type: 'string' },
     'sqnr-images': { type: 'string' },
     threads: { type: 'string' },
     force: { type: 'boolean' },
@@ -88,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
   const device = loadDevice(str('device') ?? 'ort-cpu-1t');
   const chosen = str('format') !== undefined ? { format: checkFormat(str('format')!), why: '--format' } : formatFor(device.runtime);
   const reportPath = str('report');
+  const measureDevice = str('measure') !== undefined ? loadDevice(str('measure')!) : undefined;
+  const runs = intOption('quantize', values.runs, 'runs', 1) ?? 30;
   for (const f of [out, ...(reportPath ? [reportPath, mdPath(reportPath)] : [])])
     if (existsSync(f) && !values.force) throw new SncError(`quantize: ${f} exists; give --force to overwrite it`);
   const dataDir = str('data');
@@ -130,6 +140,17 @@ export async function run(argv: string[]): Promise<number> {
     progressDone();
     report.ap = { data: dataDir, images: a.images, float: a.metrics.AP, quantized: b.metrics.AP, deltaPoints: 100 * (b.metrics.AP - a.metrics.AP), ap50Float: a.metrics.AP50, ap50Quantized: b.metrics.AP50 };
   }
+  if (measureDevice) {
+    await checkAvailable(measureDevice);
+    const sessions = [await openSession(measureDevice, floatBytes, subnetInputs(config)), await openSession(measureDevice, bytes, subnetInputs(config))];
+    try {
+      const [a, b] = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs, minSeconds: 3, onRound: (d, t) => progress(`quantize: timing ${d}/${t} runs on ${measureDevice.name}`) });
+      report.latency = { device: measureDevice.name, floatMs: a.median, quantizedMs: b.median, speedup: a.median / b.median, floatSpread: a.spread, quantizedSpread: b.spread };
+    } finally {
+      progressDone();
+      await Promise.all(sessions.map((s) => s.release()));
+    }
+  }
   writeFileAtomic(out, bytes);
   if (reportPath) {
     writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
@@ -143,6 +164,7 @@ export async function run(argv: string[]): Promise<number> {
         `wrote ${out}: ${weights}${weights === 'int8' ? ` ${chosen.format} (${chosen.why}), ranges ${ranges}` : ''}, ${values['per-channel'] ? 'per-channel' : 'per-tensor'} weights, ${res.layers.length} layers quantized, ${res.float.length} kept float`,
         `file ${(floatBytes.length / 1e6).toFixed(2)} MB -> ${(bytes.length / 1e6).toFixed(2)} MB (${(100 * report.fileBytes.ratio).toFixed(1)} %); calibration on ${res.calibrationImages} images`,
         finite.length ? `layer output SQNR ${Math.min(...finite).toFixed(1)}..${Math.max(...finite).toFixed(1)} dB; outputs end to end ${Object.entries(res.outputs).map(([k, v]) => `${k} ${v.toFixed(1)} dB`).join(', ')}` : '',
+        report.latency ? `latency on ${report.latency.device}: ${report.latency.floatMs.toFixed(2)} ms float -> ${report.latency.quantizedMs.toFixed(2)} ms (${report.latency.speedup.toFixed(2)}x)` : '',
         report.ap ? `AP ${(100 * report.ap.float).toFixed(2)} -> ${(100 * report.ap.quantized).toFixed(2)} (${report.ap.deltaPoints.toFixed(2)} points) on ${report.ap.images} images of ${dataDir}` : '',
         reportPath ? `report: ${reportPath}, ${mdPath(reportPath)}` : '',
       ]

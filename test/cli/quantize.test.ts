@@ -44,13 +44,15 @@ test('quantize writes a model, a JSON and a markdown report; snc eval --model sc
   await ready;
   const out = join(tmp, 'q.onnx');
   const report = join(tmp, 'q-report.json');
-  const r = snc(...base(out), '--images', '2', '--sqnr-images', '1', '--per-channel', '--ranges', 'percentile', '--report', report, '--data', set, '--json');
+  const r = snc(...base(out), '--images', '2', '--sqnr-images', '1', '--per-channel', '--ranges', 'percentile', '--report', report, '--data', set, '--measure', 'ort-cpu-1t', '--runs', '2', '--json');
   t.is(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.like(j, { calibrationImages: 2, settings: { weights: 'int8', ranges: 'percentile', format: 'u8s8', perChannel: true } });
   t.true(j.fileBytes.quantized < j.fileBytes.float);
   t.true(j.layers.length > 10 && j.layers.every((l: { outputSqnrDb: number }) => typeof l.outputSqnrDb === 'number'));
   t.is(typeof j.ap.deltaPoints, 'number');
+  t.like(j.latency, { device: 'ort-cpu-1t' });
+  t.true(j.latency.floatMs > 0 && j.latency.quantizedMs > 0);
   t.deepEqual(JSON.parse(readFileSync(report, 'utf8')), j);
   t.regex(readFileSync(report.replace(/\.json$/, '.md'), 'utf8'), /\| backbone\.blocks\.0\.mlp\.fc1 \| MatMul \| 7 \|/);
   // the report exists now: without --force it is kept
