@@ -92,6 +92,7 @@ if (values.only !== 'int8')
     const weights = `nupes${bits}` as WeightMode;
     await variant(`${bits}-bit weights, uniform (a = 1), per-channel`, { ranges: 'minmax', weights, perChannel: true, format, uniformExponent: true });
     await variant(`${bits}-bit weights, NUPES (a searched), per-channel`, { ranges: 'minmax', weights, perChannel: true, format });
+    if (bits < 8) await variant(`${bits}-bit weights, NUPES (a per channel), per-channel`, { ranges: 'minmax', weights, perChannel: true, format, perChannelExponent: true });
   }
 
 const table = [

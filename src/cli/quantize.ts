@@ -33,6 +33,7 @@ const USAGE = `usage: snc quantize --supernet DIR|PRESET [--config C] --calib DI
   --weights W           int8 (QDQ, activations int8 too), nupes8, nupes4 or nupes3 (weight-only
                         power-exponent codes, float compute) (default int8)
   --per-channel         one weight scale per output channel (default: one per tensor)
+  --per-channel-exponent  with nupes* and --per-channel: an exponent per output channel
   --float-heads         with nupes*: keep the heads, reference-point head and offset
                         projections float too (int8 always keeps them float)
   --exclude X           keep float: an op type (Conv, MatMul, Gemm), a node name or a layer
@@ -66,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     weights: { type: 'string' },
     'per-channel': { type: 'boolean' },
     'float-heads': { type: 'boolean' },
+    'per-channel-exponent': { type: 'boolean' },
     exclude: { type: 'string', multiple: true },
     device: { type: 'string' },
     format: { type: 'string' },
@@ -95,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
   const threads = intOption('quantize', values.threads, 'threads', 1) ?? 1;
   const device = loadDevice(str('device') ?? 'ort-cpu-1t');
   const chosen = str('format') !== undefined ? { format: checkFormat(str('format')!), why: '--format' } : formatFor(device.runtime);
+  if (values['per-channel-exponent'] && (weights === 'int8' || !values['per-channel']))
+    throw new SncError('quantize: --per-channel-exponent applies to --weights nupes8, nupes4 or nupes3 with --per-channel');
   const reportPath = str('report');
   const measureDevice = str('measure') !== undefined ? loadDevice(str('measure')!) : undefined;
   const runs = intOption('quantize', values.runs, 'runs', 1) ?? 30;
@@ -117,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   const res = await quantizeModel(
     model,
     set,
-    { ranges, weights, perChannel: values['per-channel'] === true, exclude, format: chosen.format, formatWhy: chosen.why, percentile, sqnrImages, ...(values['float-heads'] ? { keepFloatDefaults: true } : {}) },
+    { ranges, weights, perChannel: values['per-channel'] === true, exclude, format: chosen.format, formatWhy: chosen.why, percentile, sqnrImages, ...(values['float-heads'] ? { keepFloatDefaults: true } : {}), perChannelExponent: values['per-channel-exponent'] === true },
     { threads, onPhase: (p) => (current = p), onProgress: (n, total) => phase(current)(n, total) },
   );
   progressDone();

@@ -40,7 +40,9 @@ export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight, opt
   const qmax = qmaxOf(w.bits);
   inits.set(names.codes, tensor('uint8', [groups, bytesPerGroup], packed));
   inits.set(names.scales, tensor('float32', w.axis === undefined ? [] : w.dims.map((d, i) => (i === w.axis ? d : 1)), w.scales));
-  inits.set(names.exponent, tensor('float32', [], [w.exponent]));
+  const perChannel = w.exponents !== undefined && w.axis !== undefined;
+  const scaleDims = w.axis === undefined ? [] : w.dims.map((d, i) => (i === w.axis ? d : 1));
+  inits.set(names.exponent, perChannel ? tensor('float32', [w.exponents!.length], w.exponents!) : tensor('float32', [], [w.exponent]));
   // constants that depend only on the code width are shared by every weight of that width
   const shared = (suffix: string, t: () => Tensor) => {
     const k = `nupes${w.bits}.${suffix}`;
@@ -63,8 +65,14 @@ export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight, opt
     return o;
   };
   const i64 = (dims: number[], v: number[]) => tensor('int64', dims, v);
-  const inv = node('Div', [shared('one', () => tensor('float32', [], [1])), names.exponent], 'inv_exponent');
-  const table = node('Mul', [node('Sign', [levels], 'sign'), node('Pow', [node('Abs', [levels], 'abs'), inv], 'pow')], 'table');
+  let inv = node('Div', [shared('one', () => tensor('float32', [], [1])), names.exponent], 'inv_exponent');
+  // per-channel exponents: one table row per channel, [C, 2^k] flattened; codes index their channel's row
+  const invCol = perChannel ? node('Reshape', [inv, c('col', i64([2], [w.exponents!.length, 1]))], 'inv_col') : inv;
+  let table = node('Mul', [node('Sign', [levels], 'sign'), node('Pow', [node('Abs', [levels], 'abs'), invCol], 'pow')], 'table');
+  if (perChannel) {
+    table = node('Reshape', [table, shared('flat', () => i64([1], [-1]))], 'table_flat');
+    inv = node('Reshape', [inv, c('scale_dims', i64([scaleDims.length], scaleDims))], 'inv_b');
+  }
   const factors = node('Pow', [names.scales, inv], 'factors');
   let v = node('Cast', [names.codes], 'cast', { to: { type: 'int', value: 7 } });
   if (w.bits !== 8) {
@@ -77,8 +85,15 @@ export function replaceWithNupes(graph: Graph, name: string, w: NupesWeight, opt
   }
   v = node('Reshape', [v, shared('flat', () => i64([1], [-1]))], 'flat');
   if (groups * codesPerGroup !== n) v = node('Slice', [v, shared('start', () => i64([1], [0])), c('end', i64([1], [n])), shared('axis0', () => i64([1], [0]))], 'trim');
-  v = node('Gather', [table, v], 'decoded', { axis: { type: 'int', value: 0 } });
-  v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped');
+  if (perChannel) {
+    v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped_codes');
+    const L = 2 ** w.bits;
+    v = node('Add', [v, c('rows', i64(scaleDims, Array.from({ length: w.exponents!.length }, (_, k) => k * L)))], 'rows');
+    v = node('Gather', [table, v], 'shaped', { axis: { type: 'int', value: 0 } });
+  } else {
+    v = node('Gather', [table, v], 'decoded', { axis: { type: 'int', value: 0 } });
+    v = node('Reshape', [v, c('dims', i64([w.dims.length], w.dims))], 'shaped');
+  }
   nodes.push({ name: `nupes${id}/Mul`, opType: 'Mul', domain: '', inputs: [v, factors], outputs: [opts.value ?? name], attributes: {} });
   return { ...graph, initializers: inits, nodes: [...nodes, ...graph.nodes] };
 }

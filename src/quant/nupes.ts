@@ -17,8 +17,10 @@ export const NUPES_BITS = [8, 4, 3] as const;
 
 export interface NupesWeight {
   bits: number;
-  /** The power exponent a. */
+  /** The power exponent a (with per-channel exponents: their mean, for reports). */
   exponent: number;
+  /** One exponent per channel along `axis` (optional; NUPES' per-channel variant). */
+  exponents?: Float32Array;
   /** Offset codes q + qmax in [0, 2^bits - 1] (q in [-qmax, qmax], qmax = 2^(bits-1) - 1). */
   codes: Uint8Array;
   /** Per-channel scale s in the transformed space (one entry when axis is undefined). */
@@ -43,17 +45,20 @@ export function decodeTable(bits: number, exponent: number): Float32Array {
 }
 
 /** The per-channel factors s^(1/a) the decoded table values are multiplied by. */
-export function channelFactors(w: Pick<NupesWeight, 'scales' | 'exponent'>): Float32Array {
-  return Float32Array.from(w.scales, (s) => s ** (1 / w.exponent));
+export function channelFactors(w: Pick<NupesWeight, 'scales' | 'exponent' | 'exponents'>): Float32Array {
+  return Float32Array.from(w.scales, (s, c) => s ** (1 / (w.exponents ? w.exponents[c] : w.exponent)));
 }
 
 /** The weights the codes stand for, computed as the decode subgraph computes them (float32). */
 export function decodeNupes(w: NupesWeight): Float32Array {
-  const table = decodeTable(w.bits, w.exponent);
+  const tables = w.exponents ? Array.from(w.exponents, (a) => decodeTable(w.bits, a)) : [decodeTable(w.bits, w.exponent)];
   const f = channelFactors(w);
   const out = new Float32Array(w.codes.length);
   const { channels, inner } = w.axis === undefined ? { channels: 1, inner: 1 } : channelLayout(w.dims, w.axis);
-  for (let i = 0; i < out.length; i++) out[i] = Math.fround(table[w.codes[i]] * f[w.axis === undefined ? 0 : Math.floor(i / inner) % channels]);
+  for (let i = 0; i < out.length; i++) {
+    const c = w.axis === undefined ? 0 : Math.floor(i / inner) % channels;
+    out[i] = Math.fround(tables[w.exponents ? c : 0][w.codes[i]] * f[c]);
+  }
   return out;
 }
 
@@ -117,6 +122,8 @@ export interface NupesOptions {
   axis?: number;
   /** Fix the exponent instead of searching it (1: uniform quantization). */
   exponent?: number;
+  /** Search one exponent per channel (needs `axis`) instead of one per layer. */
+  perChannelExponent?: boolean;
   /** Search interval of the exponent (default [0.25, 1.25]). */
   range?: [number, number];
 }
@@ -126,6 +133,37 @@ export function nupesQuantize(t: Tensor, opts: NupesOptions): NupesWeight {
   const w = t.data as Float32Array;
   const chans = channelsOf(t.dims, opts.axis, w.length);
   const pw = new Float64Array(w.length);
+  if (opts.perChannelExponent && opts.exponent === undefined) {
+    if (opts.axis === undefined) throw new Error('a per-channel exponent needs per-channel scales (axis)');
+    const [lo, hi] = opts.range ?? [0.25, 1.25];
+    const codes = new Uint8Array(w.length);
+    const scales = new Float32Array(chans.length);
+    const exponents = new Float32Array(chans.length);
+    const one = new Float32Array(1);
+    chans.forEach((ch, c) => {
+      const powAt = (a: number) => {
+        for (const i of ch.idx) pw[i] = Math.abs(w[i]) ** a;
+      };
+      const best = minimizeScalar(
+        (x) => {
+          powAt(x);
+          return fitExponent(w, pw, [ch], opts.bits, x);
+        },
+        lo,
+        hi,
+        { scan: 9, tol: 5e-3, also: [1] },
+      );
+      exponents[c] = Math.fround(best.x);
+      powAt(exponents[c]);
+      fitExponent(w, pw, [ch], opts.bits, exponents[c], codes, one);
+      scales[c] = one[0];
+    });
+    const mean = exponents.reduce((s, a) => s + a, 0) / exponents.length;
+    const out: NupesWeight = { bits: opts.bits, exponent: mean, exponents, codes, scales, axis: opts.axis, dims: [...t.dims], error: 0 };
+    const dec = decodeNupes(out);
+    for (let i = 0; i < w.length; i++) out.error += (w[i] - dec[i]) ** 2;
+    return out;
+  }
   const powAt = (a: number) => {
     for (let i = 0; i < w.length; i++) pw[i] = Math.abs(w[i]) ** a;
   };

@@ -33,6 +33,8 @@ export interface QuantizeOptions {
   /** Why the format was chosen (said in the report and the model's metadata). */
   formatWhy?: string;
   percentile?: number;
+  /** NUPES: one exponent per output channel (needs perChannel) instead of one per layer. */
+  perChannelExponent?: boolean;
   /** NUPES with the exponent fixed at 1: plain uniform k-bit weights (the baseline NUPES is compared with). */
   uniformExponent?: boolean;
   /**
@@ -112,7 +114,7 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
       }
       const wt = model.graph.initializers.get(name)!;
       const axis = t.node.opType === 'Conv' ? 0 : wt.dims.length - 1;
-      const w = nupesQuantize(wt, { bits, axis: opts.perChannel ? axis : undefined, exponent: opts.uniformExponent ? 1 : undefined });
+      const w = nupesQuantize(wt, { bits, axis: opts.perChannel ? axis : undefined, exponent: opts.uniformExponent ? 1 : undefined, perChannelExponent: opts.perChannelExponent && opts.perChannel });
       g = replaceWithNupes(g, name, w);
       coded.set(name, w);
       const rep: LayerReport = { layer: t.layer, op: t.node.opType, bits, exponent: w.exponent, weightSqnrDb: weightSqnr(wt.data as Float32Array, w.error) };
@@ -135,6 +137,7 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
     'snc.quant': JSON.stringify({
       weights: opts.weights,
       ...(opts.uniformExponent ? { exponent: 1 } : {}),
+      ...(opts.perChannelExponent ? { exponents: 'per channel' } : {}),
       ...(opts.weights === 'int8' ? { ranges: opts.ranges, format: opts.format, formatWhy: opts.formatWhy, activations: 'per-tensor' } : { activations: 'float' }),
       perChannel: opts.perChannel,
       calibrationImages: set.count,

@@ -30,7 +30,7 @@ function decodeRaw(g: Graph, bits: number): Float64Array {
   const names = nupesNames('w');
   const bytes = g.initializers.get(names.codes)!.data as Uint8Array;
   const s = g.initializers.get(names.scales)!.data as Float32Array;
-  const a = (g.initializers.get(names.exponent)!.data as Float32Array)[0];
+  const exps = g.initializers.get(names.exponent)!.data as Float32Array; // one, or one per output channel
   const qmax = 2 ** (bits - 1) - 1;
   const out = new Float64Array(K * N);
   for (let i = 0; i < K * N; i++) {
@@ -41,15 +41,17 @@ function decodeRaw(g: Graph, bits: number): Float64Array {
       code |= ((bytes[bit >> 3] >> (bit & 7)) & 1) << b;
     }
     const q = code - qmax;
+    const a = exps.length === 1 ? exps[0] : exps[i % N];
     out[i] = Math.sign(q) * (Math.abs(q) * s[i % N]) ** (1 / a);
   }
   return out;
 }
 
-for (const bits of [8, 4, 3]) {
-  test(`${bits}-bit NUPES: the stored codes, scales and exponent decode to the weights onnxruntime computes, and the decode folds at load`, async (t) => {
+for (const [bits, perChannelExponent] of [[8, false], [4, false], [3, false], [4, true]] as const) {
+  test(`${bits}-bit NUPES${perChannelExponent ? ' (an exponent per channel)' : ''}: the stored codes, scales and exponents decode to the weights onnxruntime computes, and the decode folds at load`, async (t) => {
     const base = matmulModel(true);
-    const w = nupesQuantize(base.graph.initializers.get('w')!, { bits, axis: 1 });
+    const w = nupesQuantize(base.graph.initializers.get('w')!, { bits, axis: 1, perChannelExponent });
+    t.is(w.exponents?.length, perChannelExponent ? N : undefined);
     const model: Model = { ...base, graph: replaceWithNupes(base.graph, 'w', w) };
     const bytes = encodeModel(model);
     const stored = decodeModel(bytes).graph;

@@ -48,3 +48,18 @@ test('NUPES reconstructs bell-shaped weights better than uniform codes at 4 and 
   t.true(n4.error < 0.95 * u4.error, `laplace: a=${n4.exponent} ${n4.error} vs ${u4.error}`);
   t.true(n4.exponent < 1);
 });
+
+test('an exponent per channel reconstructs at least as well as one per layer', (t) => {
+  // channels of different shapes: half Gaussian, half Laplace with outliers
+  const K = 64;
+  const N = 16;
+  const g = gaussian(K * N, 0.05, 21);
+  const l = laplace(K * N, 0.02, 22);
+  const data = Float32Array.from({ length: K * N }, (_, i) => (i % N < N / 2 ? g[i] : l[i]));
+  const w = f32([K, N], data);
+  const layer = nupesQuantize(w, { bits: 4, axis: 1 });
+  const chan = nupesQuantize(w, { bits: 4, axis: 1, perChannelExponent: true });
+  t.true(chan.error <= layer.error * 1.001, `${chan.error} vs ${layer.error}`);
+  t.is(chan.exponents!.length, N);
+  t.throws(() => nupesQuantize(w, { bits: 4, perChannelExponent: true }));
+});
