@@ -8,6 +8,9 @@ import { buildSubnet } from '../../src/detr/model.js';
 import { parseConfig, validateConfig } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
 import { SncError } from '../../src/errors.js';
+import { loadDevice } from '../../src/latency/device.js';
+import { profileModel } from '../../src/latency/kernel-profile.js';
+import { subnetInputs } from '../../src/latency/model-inputs.js';
 import { decodeModel } from '../../src/onnx/reader.js';
 import { encodeModel } from '../../src/onnx/writer.js';
 import { calibrationSet } from '../../src/quant/calibrate.js';
@@ -69,6 +72,12 @@ for (const format of ['u8s8', 's8s8'] as const) {
     for (const l of r.layers) t.true(l.outputSqnrDb! > 15, `${l.layer} ${l.outputSqnrDb}`);
     for (const l of r.layers.filter((x) => x.weightSqnrDb !== undefined)) t.true(l.weightSqnrDb! > 25, `${l.layer} weight ${l.weightSqnrDb}`);
     t.true(Number.isFinite(r.outputs.logits));
+    if (format === 's8s8') {
+      // onnxruntime-web (WebAssembly) fuses the same way: its profiler names the integer kernels
+      const p = await profileModel(loadDevice('ort-wasm-1t'), bytes, subnetInputs(config), { warmup: 0, runs: 1 });
+      const kernels = new Set(p.kernels.map((k) => k.op));
+      for (const op of ['QGemm', 'QLinearConv', 'MatMulIntegerToFloat', 'QLinearMatMul']) t.true(kernels.has(op), `wasm runs ${op}: ${[...kernels].join(', ')}`);
+    }
   });
 }
 
