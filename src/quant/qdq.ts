@@ -13,7 +13,7 @@
 import { SncError, choices } from '../errors.js';
 import type { Graph, Node } from '../onnx/graph.js';
 import { prune } from '../onnx/graph.js';
-import { tensor, type Tensor } from '../onnx/tensor.js';
+import { tensor } from '../onnx/tensor.js';
 import { activationGrid, affineParams, weightGrid, type QuantParams } from './grid.js';
 import type { Range } from './range/types.js';
 import type { Selection, Target } from './select.js';
@@ -43,6 +43,8 @@ export interface QdqOptions {
   weightClipping: WeightClipping;
   /** Range of every activation value the targets read (calibrationValues). */
   ranges: ReadonlyMap<string, Range>;
+  /** Quantized weights by initializer name, filled and reused across rewrites of one graph. */
+  weightCache?: Map<string, QuantizedWeight>;
 }
 
 export interface QdqLayer {
@@ -163,7 +165,11 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
       const axis = n.opType === 'Conv' ? 0 : n.opType === 'Gemm' && n.attributes.transB?.value ? 0 : wt.dims.length - 1;
       let w = weightOf.get(wname);
       if (!w) {
-        const q = quantizeWeight(wt, wg, { axis: opts.perChannel ? axis : undefined, clipping: opts.weightClipping });
+        let q = opts.weightCache?.get(wname);
+        if (!q) {
+          q = quantizeWeight(wt, wg, { axis: opts.perChannel ? axis : undefined, clipping: opts.weightClipping });
+          opts.weightCache?.set(wname, q);
+        }
         const codesName = `${wname}/quant.codes`;
         const scaleName = `${wname}/quant.scale`;
         const zpName = `${wname}/quant.zero_point`;
@@ -214,11 +220,4 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
   }
   const g = shadow ? { ...graph, nodes, initializers: inits } : prune({ ...graph, nodes, initializers: inits });
   return { graph: g, layers };
-}
-
-/** Tensor bytes of a graph's initializers (what the file size is mostly made of). */
-export function initializerBytes(inits: ReadonlyMap<string, Tensor>): number {
-  let s = 0;
-  for (const t of inits.values()) s += t.data.byteLength;
-  return s;
 }

@@ -7,14 +7,13 @@
 import { SncError, choices } from '../errors.js';
 import type { Model } from '../onnx/graph.js';
 import { prune } from '../onnx/graph.js';
-import { encodeModel } from '../onnx/writer.js';
 import { collectStatistics, layerSqnr, pairSqnr, type CalibrationSet, type RunOptions } from './calibrate.js';
 import { nupesQuantize, type NupesWeight } from './nupes.js';
 import { replaceWithNupes } from './nupes-graph.js';
 import { rewriteQdq, shadowName, type QdqFormat } from './qdq.js';
 import { activationRange, type RangeMethod } from './range/index.js';
 import { calibrationValues, selectTargets, type Selection } from './select.js';
-import { quantizeWeight } from './weights.js';
+import type { QuantizedWeight } from './weights.js';
 
 export const WEIGHT_MODES = ['int8', 'nupes8', 'nupes4', 'nupes3'] as const;
 export type WeightMode = (typeof WEIGHT_MODES)[number];
@@ -93,7 +92,9 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
     calibSeconds = (performance.now() - t0) / 1000;
     const ag = opts.format === 's8s8' ? ({ dtype: 'int8', qmin: -128, qmax: 127 } as const) : ({ dtype: 'uint8', qmin: 0, qmax: 255 } as const);
     const ranges = new Map([...stats].map(([v, h]) => [v, activationRange(h, opts.ranges, ag, { percentile: opts.percentile })]));
-    const qdq = { format: opts.format, perChannel: opts.perChannel, weightClipping: opts.ranges === 'mse' ? ('mse' as const) : ('max' as const), ranges };
+    // the shadow graph reuses the quantized weights (MSE clipping per channel is not free)
+    const weightCache = new Map<string, QuantizedWeight>();
+    const qdq = { format: opts.format, perChannel: opts.perChannel, weightClipping: opts.ranges === 'mse' ? ('mse' as const) : ('max' as const), ranges, weightCache };
     const r = rewriteQdq(model.graph, sel, qdq);
     shadow = () => rewriteQdq(model.graph, sel, qdq, true).graph;
     out = { ...model, graph: r.graph };
@@ -166,9 +167,3 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
   return { model: out, layers, float: sel.float, calibrationImages: set.count, outputs, seconds: { calibration: calibSeconds, rewrite: rewriteSeconds, sqnr: (performance.now() - t1) / 1000 } };
 }
 
-/** File bytes of a model. */
-export function modelBytes(m: Model): Uint8Array {
-  return encodeModel(m);
-}
-
-export { quantizeWeight };
