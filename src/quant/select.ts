@@ -15,6 +15,7 @@ export const QUANT_OPS: ReadonlySet<string> = new Set(['Conv', 'MatMul', 'Gemm']
 export const KEEP_FLOAT: readonly { pattern: RegExp; why: string }[] = [
   { pattern: /cross_attn\.offsets_weights$/, why: 'sampling-offset and attention-weight projection' },
   { pattern: /ref_point_head\./, why: 'reference-point head' },
+  { pattern: /query_pos\//, why: 'reference-point math (sine embedding of the reference boxes)' },
   { pattern: /bbox_head\./, why: 'box head' },
   { pattern: /class_head$/, why: 'class head' },
 ];
