@@ -1,5 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { checkWritable } from '../util/fs.js';
+import { evaluateModelBytes } from '../quant/evaluate-model.js';
 import { Problems, problemLine } from '../data/problems.js';
 import { ResultsWriter, readCocoResults } from '../data/results.js';
 import { METRIC_LINES, METRIC_NAMES } from '../eval/coco-eval.js';
@@ -12,9 +14,12 @@ import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from 
 import { intOption, parse, progress, progressDone } from './args.js';
 
 const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
+       snc eval --model FILE.onnx --data DIR [--json]
        snc eval --detections results.json --data DIR [--json]
   COCO bbox metrics (the twelve numbers of pycocotools' COCOeval) of a subnet run with
-  onnxruntime-node over a COCO-format folder, or of a detections file in the COCO results format
+  onnxruntime-node over a COCO-format folder, of any model snc exported or quantized (--model:
+  resolution, pre-processing and class names from the model's metadata), or of a detections
+  file in the COCO results format
   --data DIR            a folder with annotations.json and images/
   --annotations FILE    another annotations file (with or instead of --data)
   --images DIR          another images folder
@@ -48,6 +53,7 @@ function printReport(r: EvalReport, extra: string[]): void {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse('eval', argv, {
     supernet: { type: 'string' },
+    model: { type: 'string' },
     config: { type: 'string' },
     detections: { type: 'string' },
     ...DATA_SET_OPTIONS,
@@ -67,7 +73,10 @@ export async function run(argv: string[]): Promise<number> {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const supernetRef = str('supernet');
   const detectionsFile = str('detections');
-  if (!supernetRef === !detectionsFile) throw new SncError('eval: give either --supernet (run a subnet) or --detections (score a results file)');
+  const modelFile = str('model');
+  if ([supernetRef, detectionsFile, modelFile].filter((v) => v !== undefined).length !== 1)
+    throw new SncError('eval: give one of --supernet (run a subnet), --model (run an ONNX model snc exported) or --detections (score a results file)');
+  if (modelFile && values.config !== undefined) throw new SncError('eval: --config applies to --supernet runs; a --model file has its config built in');
   requireDataSet('eval', values, 'a COCO folder with annotations.json and images/');
   for (const flag of detectionsFile ? ['config', 'threads', 'top-k', 'prefetch', 'limit', 'save-detections'] : [])
     if (values[flag] !== undefined) throw new SncError(`eval: --${flag} applies to --supernet runs, not to --detections`);
@@ -85,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
     else printReport(r, [`scored in ${r.seconds.toFixed(2)} s`]);
     return 0;
   }
+
+  if (modelFile) return runModel(modelFile, ds, problems, values);
 
   const net = loadSupernet(supernetRef!);
   const config = validateConfig(net.spec.knobs, str('config') !== undefined ? parseConfig(str('config')!, net.spec.default) : net.spec.default, net.spec.architecture);
@@ -143,6 +154,58 @@ export async function run(argv: string[]): Promise<number> {
     printReport(r, [
       `${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(1)} s; inference ${((1000 * r.inferenceSeconds!) / Math.max(1, r.images)).toFixed(1)} ms/image on ${threads} thread${threads > 1 ? 's' : ''}), peak RSS ${peakRssMiB()} MiB`,
       ...(r.unmatchedClasses?.length ? [`classes without a category in the data set (not scored): ${r.unmatchedClasses.join(', ')}`] : []),
+    ]);
+  return 0;
+}
+
+/** --model: any ONNX model snc exported or quantized; what it needs is in its metadata. */
+async function runModel(file: string, ds: ReturnType<typeof readDataSet>, problems: Problems, values: Record<string, unknown>): Promise<number> {
+  if (!existsSync(file)) throw new SncError(`eval: --model ${file} does not exist`);
+  const threads = intOption('eval', values.threads, 'threads', 1) ?? defaultThreads();
+  const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
+  const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;
+  const limit = intOption('eval', values.limit, 'limit', 1);
+  requireImagesDir('eval', ds);
+  sharp.cache(false);
+  const saveTo = typeof values['save-detections'] === 'string' ? values['save-detections'] : undefined;
+  const writer = saveTo ? new ResultsWriter(saveTo) : undefined;
+  let r: Awaited<ReturnType<typeof evaluateModelBytes>>;
+  try {
+    r = await evaluateModelBytes(new Uint8Array(readFileSync(file)), file, ds, problems, {
+      threads,
+      topK,
+      prefetch,
+      limit,
+      detectionsOut: writer,
+      onProgress: (done, total) => {
+        if (done % 20 === 0 || done === total) progress(`eval ${done}/${total} images`);
+      },
+    });
+    writer?.commit();
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    progressDone();
+  }
+  const out = {
+    model: file,
+    supernet: r.info.supernet,
+    config: r.info.config,
+    quant: r.info.quant,
+    annotations: ds.annotationsFile,
+    threads,
+    setupSeconds: r.setupSeconds,
+    ...reportJson(r),
+    inferenceSeconds: r.inferenceSeconds,
+    unmatchedClasses: r.unmatchedClasses,
+    savedDetections: saveTo,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  else
+    printReport(r, [
+      `${file}: ${r.info.supernet ?? '?'} ${r.info.config ?? ''}${r.info.quant ? ` quantized (${String(r.info.quant.weights)})` : ''}`,
+      `${r.imagesPerSecond.toFixed(1)} images/s (${r.seconds.toFixed(1)} s; inference ${((1000 * r.inferenceSeconds!) / Math.max(1, r.images)).toFixed(1)} ms/image on ${threads} thread${threads > 1 ? 's' : ''}), peak RSS ${peakRssMiB()} MiB`,
     ]);
   return 0;
 }

@@ -11,11 +11,12 @@ const COMMANDS: Record<string, Command> = {
   predict: { summary: 'predict a subnet\'s latency from a LUT', load: () => import('./predict.js') },
   lut: { summary: "LUT tools: validate (predicted vs measured), speed (this machine's speed against a LUT now), ops (op-level table for any ONNX model)", load: () => import('./lut.js') },
   data: { summary: 'detection data: synth (a synthetic COCO-format set)', load: () => import('./data.js') },
-  eval: { summary: 'COCO bbox metrics of a subnet (onnxruntime-node) or of a detections file', load: () => import('./eval.js') },
+  eval: { summary: 'COCO bbox metrics of a subnet or of any model snc exported (onnxruntime-node), or of a detections file', load: () => import('./eval.js') },
   import: { summary: 'import a trained detector as a supernet folder: rfdetr (an RF-DETR .pth or .safetensors checkpoint)', load: () => import('./import.js') },
   build: { summary: 'build one model per device from snc.config.json: LUT, search, choice under the budget, export, measurement, report', load: () => import('./build.js') },
   check: { summary: 'CI latency gate: each built model against its budget (and a baseline), timed on a ratio to reference subnets', load: () => import('./check.js') },
   worker: { summary: 'run queued jobs (search evaluations, block timings) for snc search/profile --queue, on any machine', load: () => import('./worker.js') },
+  quantize: { summary: 'post-training quantization of a subnet: calibrated int8 QDQ or NUPES power-exponent weights, with a report', load: () => import('./quantize.js') },
   search: { summary: 'accuracy/latency Pareto front of the subnets per device, and the best subnet within a latency budget', load: () => import('./search.js') },
 };
 

@@ -105,9 +105,11 @@ export class ProfileJobRunner {
     private readonly devices: Device[],
   ) {}
 
-  private blocksOf(net: Supernet, hash: string): Map<string, ProfileItem> {
-    let m = this.items.get(hash);
-    if (!m) this.items.set(hash, (m = new Map(distinctBlocks(net).map((i) => [i.key, i]))));
+  /** The blocks as `device` runs them (int8 devices: quantized), per family and precision. */
+  private blocksOf(net: Supernet, hash: string, device: Device): Map<string, ProfileItem> {
+    const key = `${hash}|${device.precision}|${device.runtime}`;
+    let m = this.items.get(key);
+    if (!m) this.items.set(key, (m = new Map(distinctBlocks(net, device).map((i) => [i.key, i]))));
     return m;
   }
 
@@ -132,7 +134,7 @@ export class ProfileJobRunner {
     const identity: TimerIdentity = { host: hostInfo(), runtime: runtimeVersion(device), machine: hostname() };
     if (job.op === 'identity') return { identity, samples: [] };
     if (job.op === 'blocks') {
-      const all = this.blocksOf(net, job.supernet.familyHash);
+      const all = this.blocksOf(net, job.supernet.familyHash, device);
       const missing = job.keys.filter((k) => !all.has(k));
       if (missing.length) throw new UnrecoverableError(`worker ${me}: ${job.supernet.name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
       return { identity, samples: await timeBlockSamples(device, job.keys.map((k) => all.get(k)!), job.measure) };

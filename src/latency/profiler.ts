@@ -22,6 +22,7 @@ import { hostInfo, type HostInfo } from './host.js';
 import { checkLutUse, familyHash, lutIsComplete, partialLutPath, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
 import { checkWritable, replaceFile } from '../util/fs.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
+import { deviceModelBytes } from './precision.js';
 import { buildOverheadProbe } from './probe.js';
 import { LatencyPredictor } from './predictor.js';
 import { checkAvailable, openSession, runtimeVersion, type ModelInput, type RuntimeVersions } from './runtime.js';
@@ -36,7 +37,7 @@ export interface ProfileItem {
 }
 
 /** Every distinct block key of the grid, each with one config that produces it. */
-export function distinctBlocks(net: Supernet): ProfileItem[] {
+export function distinctBlocks(net: Supernet, device?: Pick<Device, 'precision' | 'runtime'>): ProfileItem[] {
   const seen = new Map<string, ProfileItem>();
   for (const c of enumerateConfigs(net.spec.knobs, net.spec.architecture)) {
     const ok = keyOf.overhead(c.resolution);
@@ -44,14 +45,15 @@ export function distinctBlocks(net: Supernet): ProfileItem[] {
       seen.set(ok, { key: ok, kind: 'overhead', build: () => buildOverheadProbe(c.resolution), inputs: [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }] });
     for (const b of fullPlan(net, c)) {
       if (seen.has(b.key)) continue;
-      seen.set(b.key, itemFor(net, c, b));
+      seen.set(b.key, itemFor(net, c, b, device));
     }
   }
   return [...seen.values()];
 }
 
-function itemFor(net: Supernet, c: SubnetConfig, b: Block): ProfileItem {
-  return { key: b.key, kind: b.kind, build: () => encodeModel(buildBlock(net, c, b)), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
+/** A block as the device runs it (int8 devices: quantized like the models that ship to them). */
+function itemFor(net: Supernet, c: SubnetConfig, b: Block, device?: Pick<Device, 'precision' | 'runtime'>): ProfileItem {
+  return { key: b.key, kind: b.kind, build: () => (device ? deviceModelBytes(device, buildBlock(net, c, b)) : encodeModel(buildBlock(net, c, b))), inputs: b.inputs.map((i) => ({ name: i.name, dims: i.shape, dtype: 'float32' as const })) };
 }
 
 /** Opens a session per item, times them interleaved (no re-measurement), releases them: each item's raw samples (ms). */
@@ -183,7 +185,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const where = await timer.identity();
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const group = opts.group ?? 8;
-  const items = distinctBlocks(net);
+  const items = distinctBlocks(net, device);
   const protocol = { warmup: measure.warmup, warmupMs: measure.warmupMs, runs: measure.runs, maxSpread: measure.maxSpread, retries: measure.retries, group, passes: Math.max(1, Math.min(opts.passes ?? 3, measure.runs)) };
   const work = partialLutPath(opts.out);
   checkWritable(opts.out); // a folder, or a place that cannot be written: one line now
@@ -292,7 +294,7 @@ export async function measureConfigs(net: Supernet, device: Device, configs: Sub
 
 /** measureConfigs' raw samples (ms) per config. */
 export async function measureConfigSamples(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1): Promise<number[][]> {
-  const models = configs.map((c) => encodeModel(buildSubnet(net, c)));
+  const models = configs.map((c) => deviceModelBytes(device, buildSubnet(net, c)));
   const runs = Math.ceil(measure.runs / passes);
   const samples: number[][] = configs.map(() => []);
   for (let p = 0; p < passes; p++) {

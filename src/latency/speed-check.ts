@@ -13,7 +13,8 @@
 import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
-import { exportSubnet } from '../detr/export-subnet.js';
+import { buildSubnet } from '../detr/model.js';
+import { deviceModelBytes } from './precision.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions, type Measurement } from './measure.js';
@@ -54,7 +55,7 @@ export type SubnetTimer = (net: Supernet, device: Device, configs: SubnetConfig[
 export const timeSubnets: SubnetTimer = async (net, device, configs, measure) => {
   const sessions: TimedSession[] = [];
   try {
-    for (const c of configs) sessions.push(await openSession(device, exportSubnet(net, c), subnetInputs(c)));
+    for (const c of configs) sessions.push(await openSession(device, deviceModelBytes(device, buildSubnet(net, c)), subnetInputs(c)));
     return await measureInterleaved(sessions, measure);
   } finally {
     await Promise.all(sessions.map((s) => s.release()));

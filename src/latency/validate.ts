@@ -6,7 +6,8 @@
 import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
 import { Rng } from '../detr/weights.js';
-import { exportSubnet } from '../detr/export-subnet.js';
+import { buildSubnet } from '../detr/model.js';
+import { deviceModelBytes } from './precision.js';
 import type { Device } from './device.js';
 import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
@@ -93,7 +94,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const measure: MeasureOptions = { ...DEFAULT_MEASURE, ...opts.measure };
   const configs = sampleConfigs(net, opts.samples, opts.seed ?? 1);
   const reference = net.spec.default;
-  const refBytes = exportSubnet(net, reference);
+  const refBytes = deviceModelBytes(device, buildSubnet(net, reference));
   const group = Math.max(1, opts.group ?? 8);
   const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
   const runsPerPass = Math.ceil(measure.runs / passes);
@@ -109,7 +110,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     for (let g = 0; g < order.length; g += group) {
       const batch = order.slice(g, g + group);
       const sessions = [];
-      for (const i of batch) sessions.push(await openSession(device, exportSubnet(net, configs[i]), subnetInputs(configs[i])));
+      for (const i of batch) sessions.push(await openSession(device, deviceModelBytes(device, buildSubnet(net, configs[i])), subnetInputs(configs[i])));
       sessions.push(await openSession(device, refBytes, subnetInputs(reference)));
       // no re-measuring inside a pass: the passes are the re-measurement
       const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });

@@ -60,8 +60,8 @@ test('a missing image: skipped, counted and named by default; --strict exits 2 n
 test('eval: bad arguments are one line and exit code 2', async (t) => {
   await ready;
   for (const [args, re] of [
-    [['eval', '--data', set], /give either --supernet .* or --detections/],
-    [['eval', '--supernet', 'shapes-tiny', '--detections', 'x.json', '--data', set], /give either --supernet/],
+    [['eval', '--data', set], /give one of --supernet .*, --model .* or --detections/],
+    [['eval', '--supernet', 'shapes-tiny', '--detections', 'x.json', '--data', set], /give one of --supernet/],
     [['eval', '--supernet', 'shapes-tiny'], /--data is required/],
     [['eval', '--detections', join(tmp, 'none.json'), '--data', set], /none\.json: does not exist/],
     [['eval', '--detections', join(tmp, 'none.json'), '--data', set, '--threads', '2'], /--threads applies to --supernet runs/],
