@@ -14,7 +14,9 @@ import { intOption, parse, progress, progressDone } from './args.js';
 const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
        snc eval --detections results.json --data DIR [--json]
   COCO bbox metrics (the twelve numbers of pycocotools' COCOeval) of a subnet run with
-  onnxruntime-node over a COCO-format folder, or of a detections file in the COCO results format
+  onnxruntime-node over a COCO-format folder, or of a detections file in the COCO results format;
+  next to them the class-agnostic numbers (all as one category) and, by object size, recall at
+  IoU 0.5 and the class accuracy of matched boxes
   --data DIR            a folder with annotations.json and images/
   --annotations FILE    another annotations file (with or instead of --data)
   --images DIR          another images folder
@@ -38,11 +40,24 @@ function printReport(r: EvalReport, extra: string[]): void {
   const skipped = r.skipped.images + r.skipped.annotations + r.skipped.detections;
   lines.push(
     `images ${r.images}, skipped ${skipped ? `${r.skipped.images} images, ${r.skipped.annotations} annotations, ${r.skipped.detections} detections` : 'nothing'}`,
+    ...breakdownLines(r),
     ...extra,
   );
   process.stdout.write(lines.join('\n') + '\n');
   for (const p of r.problems.slice(0, MAX_LISTED)) process.stderr.write(`skipped: ${problemLine(p)}\n`);
   if (r.problems.length > MAX_LISTED) process.stderr.write(`skipped: ... and ${r.problems.length - MAX_LISTED} more (--json lists them all)\n`);
+}
+
+const pct = (v: number) => (Number.isNaN(v) ? '   -' : `${(100 * v).toFixed(0).padStart(3)}%`);
+
+/** Class-agnostic AP next to AP, and recall / class accuracy of matched boxes by object size. */
+function breakdownLines(r: EvalReport): string[] {
+  const a = r.breakdown.agnostic;
+  return [
+    `class-agnostic (one category): AP ${a.AP.toFixed(3)} AP50 ${a.AP50.toFixed(3)} AP75 ${a.AP75.toFixed(3)} APs ${a.APs.toFixed(3)} APm ${a.APm.toFixed(3)} APl ${a.APl.toFixed(3)} AR100 ${a.AR100.toFixed(3)}`,
+    'by object size (sqrt(w*h) px): share, recall at IoU 0.5 (any class), class right of matched',
+    ...r.breakdown.bySize.map((b) => `  ${b.label.padEnd(6)} ${String(b.objects).padStart(6)} objects ${pct(b.share)}  recall ${pct(b.recall)}  class right ${pct(b.classAccuracy)}`),
+  ];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -154,6 +169,8 @@ function reportJson(r: EvalReport) {
     metrics: r.metrics,
     stats: r.stats,
     perCategory: r.perCategory,
+    agnostic: r.breakdown.agnostic,
+    bySize: r.breakdown.bySize,
     seconds: r.seconds,
     imagesPerSecond: r.imagesPerSecond,
     peakRssMiB: peakRssMiB(),
