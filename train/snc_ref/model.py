@@ -370,13 +370,12 @@ class Supernet(nn.Module):
         a = torch.full_like(xs, float(self.arch['anchorSize']))
         return torch.stack([(xs + 0.5) / grid, (ys + 0.5) / grid, a, a], dim=-1).reshape(1, grid * grid, 4)
 
-    def forward(self, image, config, exits=False, kernel=None, pos_table=None):
-        """image [B, 3, R, R] (normalised). Returns (boxes [B,Q,4], logits [B,Q,K]); with
-        exits=True also (boxes_list, logits_list) for decoder depths l = 0..L.
-        `kernel` / `pos_table` may be given precomputed (export); by default they are resized here."""
+    def memory(self, image, config, kernel=None, pos_table=None):
+        """Steps 1-5 (backbone and projector): image [B, 3, R, R] -> (memory [B, G*G, D]
+        row-major, G). Training (snc_train/forward.py) runs the same code."""
         a = self.arch
         bb = a['backbone']
-        p, nw, L, Q = config['patch'], config['windows'], config['layers'], config['queries']
+        p, nw = config['patch'], config['windows']
         R = config['resolution']
         if not torch.jit.is_tracing():
             assert image.shape[-1] == image.shape[-2] == R and R % (p * nw) == 0, (tuple(image.shape), config)
@@ -414,6 +413,16 @@ class Supernet(nn.Module):
             memory = self.projector(grid_in).flatten(2).transpose(1, 2)
         else:
             memory = to_row_major(self.projector(taps), nw, G)
+        return memory, G
+
+    def forward(self, image, config, exits=False, kernel=None, pos_table=None):
+        """image [B, 3, R, R] (normalised). Returns (boxes [B,Q,4], logits [B,Q,K]); with
+        exits=True also (boxes_list, logits_list) for decoder depths l = 0..L.
+        `kernel` / `pos_table` may be given precomputed (export); by default they are resized here."""
+        a = self.arch
+        L, Q = config['layers'], config['queries']
+        B = image.shape[0]
+        memory, G = self.memory(image, config, kernel, pos_table)
 
         # 6. two-stage proposals
         ts = self.two_stage
