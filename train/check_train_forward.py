@@ -2,7 +2,7 @@
 """Self-check of snc_train/forward.py (seconds, no data): for the plain family and for a small
 architecture with every RF-DETR option on (C2f projector, CLS tokens, antialiased position
 resize, box reparametrisation, fixed reference points + sine query_pos, learned reference boxes,
-final decoder norm):
+final decoder norm), and for one with a conv stem:
 - train_forward's boxes and logits at every decoder layer equal Supernet.forward's (what snc
   exports), to the bit in float64;
 - Group DETR: with N groups, group 0's outputs are the model's, and every group's outputs depend
@@ -33,6 +33,13 @@ def rf_arch(base):
     return a
 
 
+def stem_arch(base):
+    a = copy.deepcopy(base)
+    a['backbone'].update(width=32, depth=2, globalBlocks=[1], tapBlocks=[0, 1], posGrid=8, stem={'type': 'conv', 'channels': [8, 16, 24], 'eps': 1e-6})
+    a['decoder'].update(width=32, ffn=64, maxLayers=2)
+    return a
+
+
 def main():
     with open(os.path.join(HERE, '..', 'models', 'shapes-tiny', 'supernet.json'), encoding='utf-8') as f:
         base = json.load(f)['architecture']
@@ -40,6 +47,7 @@ def main():
     for name, arch, configs in [
         ('shapes-tiny', base, [dict(resolution=96, patch=16, windows=2, layers=3, queries=30), dict(resolution=64, patch=8, windows=1, layers=2, queries=60)]),
         ('all RF-DETR options', rf_arch(base), [dict(resolution=96, patch=16, windows=2, layers=2, queries=30), dict(resolution=96, patch=16, windows=1, layers=2, queries=60)]),
+        ('conv stem', stem_arch(base), [dict(resolution=96, patch=16, windows=2, layers=2, queries=30), dict(resolution=64, patch=8, windows=1, layers=2, queries=60)]),
     ]:
         torch.manual_seed(0)
         net = Supernet(arch).double()
