@@ -110,10 +110,12 @@ def init_weights(net, arch):
         nn.init.zeros_(ca.attention_weights.bias)
 
 
-def lr_at(step, total, base, warmup):
+def lr_at(step, total, base, warmup, progress=None):
+    """Linear warm-up over `warmup` steps, then cosine decay to 5% of `base` over the rest of
+    the schedule: of the steps, or with `progress` (0..1, --schedule-minutes) of the time."""
     if step < warmup:
         return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
+    t = progress if progress is not None else (step - warmup) / max(1, total - warmup)
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
@@ -150,6 +152,9 @@ def main():
     ap.add_argument('--minutes', type=float, default=0, help='stop this run after M minutes (checkpointed); 0: no limit')
     ap.add_argument('--ckpt-minutes', type=float, default=5)
     ap.add_argument('--val-every', type=int, default=500)
+    ap.add_argument('--schedule-minutes', type=float, default=0,
+                    help='a schedule of training time instead of steps (for A/B runs of equal time): the learning rate and the coarse phase follow elapsed / M minutes, '
+                         'training ends after M minutes of training (resumable) and writes the supernet; not bit-reproducible (the step count depends on speed). 0: off')
     ap.add_argument('--groups', type=int, default=1, help='Group DETR: query groups in training (group 0 is the model\'s; 1: off)')
     ap.add_argument('--ema', type=float, default=0.0, help='EMA decay of the weights (e.g. 0.993 as RF-DETR; 0: off); validation and the written supernet use the EMA weights')
     ap.add_argument('--ema-tau', type=float, default=100, help='EMA warm-up: decay x (1 - exp(-updates / tau))')
@@ -212,7 +217,7 @@ def main():
         the steps) only the coarsest patch size is drawn, and its largest subnet stands for the
         largest (the finest patch costs 4x the tokens, and shares every weight through the
         PI-resized kernel)."""
-        coarse_phase = step < args.coarse_phase * args.steps
+        coarse_phase = (progress() if args.schedule_minutes else step / args.steps) < args.coarse_phase
         out = [rng.choice(coarse if coarse_phase else configs)]
         if step % args.sandwich_every == 0:
             out.append(coarse_largest if coarse_phase else largest)
@@ -240,7 +245,14 @@ def main():
     last_ckpt = time.time()
     net.train()
     last = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    while step < last:
+
+    def progress():
+        return min(1.0, elapsed / (args.schedule_minutes * 60))
+
+    def finished():
+        return progress() >= 1.0 if args.schedule_minutes else step >= last
+
+    while not finished():
         if args.minutes and time.time() - run_start > args.minutes * 60:
             break
         t0 = time.time()
@@ -248,7 +260,7 @@ def main():
         idx = [rng.randrange(len(train)) for _ in range(args.batch)]
         flip = [rng.random() < 0.5 for _ in idx]
         subnets = pick_subnets(rng, step)
-        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        lr = lr_at(step, args.steps, args.lr, args.warmup, progress() if args.schedule_minutes else None)
         for g in opt.param_groups:
             g['lr'] = lr
         opt.zero_grad(set_to_none=True)
@@ -273,13 +285,13 @@ def main():
         if step % 20 == 0 or step == 1:
             log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts})
             print(f'step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss ' + ' '.join(f'{v:.2f}' for v in parts.values()), file=sys.stderr)
-        if step % args.val_every == 0 or step == last:
+        if step % args.val_every == 0 or finished():
             validate()
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
             last_ckpt = time.time()
     checkpoint()
-    if step >= last:
+    if finished():
         out_spec = dict(spec)
         save_supernet_dir(args.out, out_spec, ema.module if ema else net)
         log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
