@@ -25,6 +25,8 @@ const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=.
   --prefetch N          images decoded ahead of inference (default 4)
   --limit N             only the first N images
   --save-detections F   also write the subnet's detections to F (COCO results format)
+  --bootstrap N         also the evaluation's sampling error of AP and AP50: N bootstrap
+                        resamples of the images (seeded; std and 90% interval)
   --strict              a missing or undecodable image or a dangling annotation is an error
                         (default: skipped, counted and listed)
 `;
@@ -57,6 +59,7 @@ function breakdownLines(r: EvalReport): string[] {
     `class-agnostic (one category): AP ${a.AP.toFixed(3)} AP50 ${a.AP50.toFixed(3)} AP75 ${a.AP75.toFixed(3)} APs ${a.APs.toFixed(3)} APm ${a.APm.toFixed(3)} APl ${a.APl.toFixed(3)} AR100 ${a.AR100.toFixed(3)}`,
     'by object size (sqrt(w*h) px): share, recall at IoU 0.5 (any class), class right of matched',
     ...r.breakdown.bySize.map((b) => `  ${b.label.padEnd(6)} ${String(b.objects).padStart(6)} objects ${pct(b.share)}  recall ${pct(b.recall)}  class right ${pct(b.classAccuracy)}`),
+    ...(r.spread ? [`sampling error over the images (${r.spread.samples} bootstrap resamples): AP ± ${r.spread.AP.std.toFixed(4)} (90%: ${r.spread.AP.lo90.toFixed(3)}-${r.spread.AP.hi90.toFixed(3)}), AP50 ± ${r.spread.AP50.std.toFixed(4)}`] : []),
   ];
 }
 
@@ -71,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     prefetch: { type: 'string' },
     limit: { type: 'string' },
     'save-detections': { type: 'string' },
+    bootstrap: { type: 'string' },
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -94,7 +98,8 @@ export async function run(argv: string[]): Promise<number> {
 
   if (detectionsFile) {
     const byImage = readCocoResults(detectionsFile, ds, problems);
-    const r = evaluateDetections(ds, byImage, problems);
+    const b = intOption('eval', values.bootstrap, 'bootstrap', 1);
+    const r = evaluateDetections(ds, byImage, problems, b ? { bootstrap: { samples: b } } : {});
     const out = { detections: detectionsFile, annotations: ds.annotationsFile, ...reportJson(r) };
     if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else printReport(r, [`scored in ${r.seconds.toFixed(2)} s`]);
@@ -107,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
   const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;
   const limit = intOption('eval', values.limit, 'limit', 1);
+  const bootstrapSamples = intOption('eval', values.bootstrap, 'bootstrap', 1);
   requireImagesDir('eval', ds);
   sharp.cache(false);
   const model = { resolution: config.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
@@ -130,6 +136,7 @@ export async function run(argv: string[]): Promise<number> {
       prefetch,
       limit,
       detectionsOut: writer,
+      ...(bootstrapSamples ? { bootstrap: { samples: bootstrapSamples } } : {}),
       onProgress: (done, total) => {
         if (done % 20 === 0 || done === total) progress(`eval ${done}/${total} images`);
       },
@@ -171,6 +178,7 @@ function reportJson(r: EvalReport) {
     perCategory: r.perCategory,
     agnostic: r.breakdown.agnostic,
     bySize: r.breakdown.bySize,
+    ...(r.spread ? { spread: r.spread } : {}),
     seconds: r.seconds,
     imagesPerSecond: r.imagesPerSecond,
     peakRssMiB: peakRssMiB(),
