@@ -12,7 +12,9 @@
  * to add the PyTorch columns once train/eval_configs.py has run.
  * Without --configs it takes TABLE_CONFIGS below (24 configs: every resolution x patch x depth at
  * windows 1 and 100 queries, and the window and query knobs around the default). Prints a
- * markdown table; --out writes every number as JSON (atomically).
+ * markdown table (with the COCO size APs, the class-agnostic AP and AP50, and by object size the
+ * recall at IoU 0.5 and the class accuracy of matched boxes); --out writes every number as JSON
+ * (atomically).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ import { createSession, evaluateSession, openImages } from '../src/eval/evaluate
 import { configKey, parseConfig, validateConfig, type SubnetConfig } from '../src/detr/spec.js';
 import { loadSupernet } from '../src/detr/supernet.js';
 import { writeFileAtomic } from '../src/util/fs.js';
+import type { SizeBinResult } from '../src/eval/breakdown.js';
 
 export const TABLE_CONFIGS: string[] = [
   ...[160, 224, 288].flatMap((r) => [16, 8].flatMap((p) => [1, 2, 3].map((l) => `res=${r},patch=${p},windows=1,layers=${l},queries=100`))),
@@ -68,6 +71,9 @@ interface Row {
   AP: number;
   AP50: number;
   metrics: Record<string, number>;
+  /** Class-agnostic twelve numbers and the size bins (absent in rows of an older --rows file). */
+  agnostic?: Record<string, number>;
+  bySize?: SizeBinResult[];
   seconds: number;
   torchAP?: number;
   torchAP50?: number;
@@ -94,7 +100,17 @@ async function measure(c: SubnetConfig): Promise<Row> {
   await session.release();
   const cost = subnetCost(net.spec.architecture, c);
   process.stderr.write(`${key}: AP ${r.metrics.AP.toFixed(4)} AP50 ${r.metrics.AP50.toFixed(4)} (${r.seconds.toFixed(1)} s)\n`);
-  return { config: key, params: cost.params, gflops: cost.flops / 1e9, AP: r.metrics.AP, AP50: r.metrics.AP50, metrics: r.metrics as unknown as Record<string, number>, seconds: r.seconds };
+  return {
+    config: key,
+    params: cost.params,
+    gflops: cost.flops / 1e9,
+    AP: r.metrics.AP,
+    AP50: r.metrics.AP50,
+    metrics: r.metrics as unknown as Record<string, number>,
+    agnostic: r.breakdown.agnostic as unknown as Record<string, number>,
+    bySize: r.breakdown.bySize,
+    seconds: r.seconds,
+  };
 }
 for (const c of configs) {
   const row = await measure(c);
@@ -103,10 +119,14 @@ for (const c of configs) {
 }
 
 const withTorch = rows.some((r) => r.torchAP !== undefined);
-const head = ['config', 'params (M)', 'GFLOPs', 'AP', 'AP50', ...(withTorch ? ['PyTorch AP', 'PyTorch AP50', '|ΔAP|'] : [])];
+const bins = rows.find((r) => r.bySize)?.bySize?.map((b) => b.label) ?? [];
+const pct = (v: number | null | undefined) => (v === undefined || v === null || Number.isNaN(v) ? '' : (100 * v).toFixed(0));
+const head = ['config', 'params (M)', 'GFLOPs', 'AP', 'AP50', 'APs', 'APm', 'APl', 'AP agn.', 'AP50 agn.', ...(bins.length ? [`recall % (${bins.join(' / ')})`, `class right % of matched (${bins.join(' / ')})`] : []), ...(withTorch ? ['PyTorch AP', 'PyTorch AP50', '|ΔAP|'] : [])];
 const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
 for (const r of rows) {
-  const cells = [r.config, (r.params / 1e6).toFixed(2), r.gflops.toFixed(2), r.AP.toFixed(3), r.AP50.toFixed(3)];
+  const cells = [r.config, (r.params / 1e6).toFixed(2), r.gflops.toFixed(2), r.AP.toFixed(3), r.AP50.toFixed(3), ...(['APs', 'APm', 'APl'] as const).map((k) => r.metrics[k].toFixed(3))];
+  cells.push(r.agnostic?.AP.toFixed(3) ?? '', r.agnostic?.AP50.toFixed(3) ?? '');
+  if (bins.length) cells.push(r.bySize?.map((b) => pct(b.recall)).join(' / ') ?? '', r.bySize?.map((b) => pct(b.classAccuracy)).join(' / ') ?? '');
   if (withTorch) cells.push(r.torchAP?.toFixed(3) ?? '', r.torchAP50?.toFixed(3) ?? '', r.torchAP !== undefined ? Math.abs(r.AP - r.torchAP).toFixed(4) : '');
   lines.push(`| ${cells.join(' | ')} |`);
 }

@@ -9,7 +9,11 @@ train/snc_ref (boxes, logits, boxes_<l>, logits_<l> for l = 0..L), and index.jso
 The reference runs in float64 (the outputs are stored as float32), so the fixtures hold the
 exact values up to float32 storage; snc's float32 ONNX must land within the test tolerances.
 
-    cd /work/main/train && /usr/bin/python3 make_fixtures.py [--out ../test/fixtures/parity]
+--stem writes test/fixtures/parity-stem/ instead: the same supernet with a hybrid-ViT conv stem
+(backbone.stem: two stride-2 conv layers of 8 and 16 channels, stride 4; the patch embedding
+then runs on the stem's output with kernel patch / 4: 1, 2 (stored) and 4).
+
+    cd /work/main/train && /usr/bin/python3 make_fixtures.py [--stem] [--out ../test/fixtures/parity]
 """
 import argparse
 import json
@@ -32,6 +36,7 @@ ARCH = {
     'anchorSize': 0.05,
 }
 KNOBS = {'resolution': [64, 80, 96], 'patch': [4, 8, 16], 'windows': [1, 2, 4], 'layers': [0, 1, 2, 3], 'queries': [4, 10, 16]}
+STEM = {'type': 'conv', 'channels': [8, 16], 'eps': 1e-6}
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 SPEC = {
     'format': 'snc-supernet',
@@ -142,8 +147,14 @@ def make_net_and_images(seed):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'parity'))
+    ap.add_argument('--out')
+    ap.add_argument('--stem', action='store_true', help='the conv-stem variant (test/fixtures/parity-stem)')
     args = ap.parse_args()
+    if args.out is None:
+        args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'parity-stem' if args.stem else 'parity')
+    if args.stem:
+        ARCH['backbone']['stem'] = STEM
+        SPEC['name'] = 'parity-fixture-stem'
     torch.set_num_threads(1)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)

@@ -16,8 +16,14 @@ written by `snc data synth`. docs/training.md explains the choices; in short:
 - seeded and resumable: batch and subnet draws depend only on (seed, step), a checkpoint is
   written atomically every few minutes and at the end of a run, and a re-run continues from it.
 
+- optional (docs/training.md): Group DETR (--groups N, extra query groups in training only),
+  EMA weights (--ema 0.993), and every architecture option of the family in --spec (C2f
+  projector, box reparametrisation, fixed reference points with sine query_pos, learned
+  reference boxes, final decoder norm, CLS tokens).
+
 usage: /usr/bin/python3 train/train_supernet.py --data TRAIN --val VAL --spec supernet.json \
           --work out/train --out models/shapes-tiny [--steps N] [--minutes M] [--seed S]
+          [--groups N] [--ema DECAY]
 """
 import argparse
 import json
@@ -37,7 +43,8 @@ from snc_ref.model import Supernet  # noqa: E402
 from snc_ref.supernet_dir import save_supernet_dir  # noqa: E402
 from snc_train.data import DetectionSet  # noqa: E402
 from snc_train.evaluate import evaluate_config  # noqa: E402
-from snc_train.forward import train_forward  # noqa: E402
+from snc_train.ema import ModelEma  # noqa: E402
+from snc_train.forward import GroupQueries, train_forward  # noqa: E402
 from snc_train.loss import dense_loss, set_loss  # noqa: E402
 
 
@@ -85,6 +92,8 @@ def init_weights(net, arch):
     for mlp in (net.two_stage.bbox_head, net.decoder.bbox_head):
         nn.init.zeros_(mlp.layers[-1].weight)
         nn.init.zeros_(mlp.layers[-1].bias)
+    if hasattr(net, 'refpoint_embed'):
+        nn.init.zeros_(net.refpoint_embed.weight)  # a zero delta on the proposals (RF-DETR)
     dec = arch['decoder']
     h, p = dec['heads'], dec['points']
     for layer in net.decoder.layers:
@@ -101,10 +110,12 @@ def init_weights(net, arch):
         nn.init.zeros_(ca.attention_weights.bias)
 
 
-def lr_at(step, total, base, warmup):
+def lr_at(step, total, base, warmup, progress=None):
+    """Linear warm-up over `warmup` steps, then cosine decay to 5% of `base` over the rest of
+    the schedule: of the steps, or with `progress` (0..1, --schedule-minutes) of the time."""
     if step < warmup:
         return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
+    t = progress if progress is not None else (step - warmup) / max(1, total - warmup)
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
 
 
@@ -141,7 +152,15 @@ def main():
     ap.add_argument('--minutes', type=float, default=0, help='stop this run after M minutes (checkpointed); 0: no limit')
     ap.add_argument('--ckpt-minutes', type=float, default=5)
     ap.add_argument('--val-every', type=int, default=500)
+    ap.add_argument('--schedule-minutes', type=float, default=0,
+                    help='a schedule of training time instead of steps (for A/B runs of equal time): the learning rate and the coarse phase follow elapsed / M minutes, '
+                         'training ends after M minutes of training (resumable) and writes the supernet; not bit-reproducible (the step count depends on speed). 0: off')
+    ap.add_argument('--groups', type=int, default=1, help='Group DETR: query groups in training (group 0 is the model\'s; 1: off)')
+    ap.add_argument('--ema', type=float, default=0.0, help='EMA decay of the weights (e.g. 0.993 as RF-DETR; 0: off); validation and the written supernet use the EMA weights')
+    ap.add_argument('--ema-tau', type=float, default=100, help='EMA warm-up: decay x (1 - exp(-updates / tau))')
     args = ap.parse_args()
+    if args.groups < 1:
+        sys.exit(f'--groups {args.groups}: must be >= 1')
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -161,21 +180,32 @@ def main():
 
     net = Supernet(arch)
     init_weights(net, arch)
-    decay = [p for n, p in net.named_parameters() if p.ndim >= 2 and 'pos_embed' not in n and 'query_feat' not in n]
-    no_decay = [p for n, p in net.named_parameters() if not (p.ndim >= 2 and 'pos_embed' not in n and 'query_feat' not in n)]
+    groups = GroupQueries(net, args.groups) if args.groups > 1 else None
+    named = list(net.named_parameters()) + ([('groups.' + n, p) for n, p in groups.named_parameters()] if groups else [])
+    no_wd = ('pos_embed', 'query_feat', 'refpoint_embed', 'cls_token')
+    decay = [p for n, p in named if p.ndim >= 2 and not any(k in n for k in no_wd)]
+    no_decay = [p for n, p in named if not (p.ndim >= 2 and not any(k in n for k in no_wd))]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
             sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
+        for k in ('groups', 'ema'):
+            if ck['args'].get(k, {'groups': 1, 'ema': 0.0}[k]) != getattr(args, k):
+                sys.exit(f'{ckpt_path}: written with --{k} {ck["args"].get(k)}; this run asks for {getattr(args, k)} (delete the checkpoint to start over)')
         net.load_state_dict(ck['model'])
+        if groups:
+            groups.load_state_dict(ck['groups'])
         opt.load_state_dict(ck['opt'])
         step, elapsed = ck['step'], ck['elapsed']
         print(f'resumed at step {step} ({elapsed / 60:.1f} min trained)', file=sys.stderr)
     else:
         log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters())})
 
+    ema = ModelEma(net, args.ema, args.ema_tau) if args.ema > 0 else None
+    if ema and os.path.exists(ckpt_path):
+        ema.load_state_dict(ck['ema'])
     configs = grid_configs(spec)
     largest, smallest = extremes(spec)
     coarse = [c for c in configs if c['patch'] == max(spec['knobs']['patch'])]
@@ -187,7 +217,7 @@ def main():
         the steps) only the coarsest patch size is drawn, and its largest subnet stands for the
         largest (the finest patch costs 4x the tokens, and shares every weight through the
         PI-resized kernel)."""
-        coarse_phase = step < args.coarse_phase * args.steps
+        coarse_phase = (progress() if args.schedule_minutes else step / args.steps) < args.coarse_phase
         out = [rng.choice(coarse if coarse_phase else configs)]
         if step % args.sandwich_every == 0:
             out.append(coarse_largest if coarse_phase else largest)
@@ -196,13 +226,16 @@ def main():
         return out
 
     def checkpoint():
-        save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args)}, ckpt_path)
+        extra = {'groups': groups.state_dict()} if groups else {}
+        if ema:
+            extra['ema'] = ema.state_dict()
+        save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args), **extra}, ckpt_path)
 
     def validate():
         net.eval()
-        entry = {'event': 'val', 'step': step, 'minutes': round(elapsed / 60, 2)}
+        entry = {'event': 'val', 'step': step, 'minutes': round(elapsed / 60, 2), 'weights': 'ema' if ema else 'model'}
         for name, c in (('largest', largest), ('smallest', smallest)):
-            stats = evaluate_config(net, val, c, mean, std, exits=True)
+            stats = evaluate_config(ema.module if ema else net, val, c, mean, std, exits=True)
             entry[name] = {f'layers={i + 1}': {'AP': round(s[0], 4), 'AP50': round(s[1], 4)} for i, s in enumerate(stats)}
         log_line(log_path, entry)
         print(f"step {step}: val AP largest {entry['largest']} smallest {entry['smallest']}", file=sys.stderr)
@@ -212,7 +245,14 @@ def main():
     last_ckpt = time.time()
     net.train()
     last = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    while step < last:
+
+    def progress():
+        return min(1.0, elapsed / (args.schedule_minutes * 60))
+
+    def finished():
+        return progress() >= 1.0 if args.schedule_minutes else step >= last
+
+    while not finished():
         if args.minutes and time.time() - run_start > args.minutes * 60:
             break
         t0 = time.time()
@@ -220,7 +260,7 @@ def main():
         idx = [rng.randrange(len(train)) for _ in range(args.batch)]
         flip = [rng.random() < 0.5 for _ in idx]
         subnets = pick_subnets(rng, step)
-        lr = lr_at(step, args.steps, args.lr, args.warmup)
+        lr = lr_at(step, args.steps, args.lr, args.warmup, progress() if args.schedule_minutes else None)
         for g in opt.param_groups:
             g['lr'] = lr
         opt.zero_grad(set_to_none=True)
@@ -228,29 +268,32 @@ def main():
         for c in subnets:
             x, targets = train.batch(idx, c['resolution'], mean, std, flip)
             num_boxes = max(1.0, float(sum(len(l) for _, l in targets)))
-            (props, enc_logits), layers = train_forward(net, x, c)
+            (props, enc_logits), layers = train_forward(net, x, c, groups)
             loss = dense_loss(props, enc_logits, c['resolution'] // c['patch'], targets)
+            # Group DETR: every group matched on its own, the loss averaged over the groups
             for b, l in layers:
-                lb, _ = set_loss(b, l, targets, num_boxes)
+                lb, _ = set_loss(b, l, targets * args.groups, num_boxes * args.groups)
                 loss = loss + lb
             (loss / len(subnets)).backward()
             parts[config_key(c)] = round(float(loss), 4)
-        torch.nn.utils.clip_grad_norm_(net.parameters(), args.clip)
+        torch.nn.utils.clip_grad_norm_([p for _, p in named], args.clip)
         opt.step()
+        if ema:
+            ema.update(net)
         step += 1
         elapsed += time.time() - t0
         if step % 20 == 0 or step == 1:
             log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts})
             print(f'step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss ' + ' '.join(f'{v:.2f}' for v in parts.values()), file=sys.stderr)
-        if step % args.val_every == 0 or step == last:
+        if step % args.val_every == 0 or finished():
             validate()
         if time.time() - last_ckpt > args.ckpt_minutes * 60:
             checkpoint()
             last_ckpt = time.time()
     checkpoint()
-    if step >= last:
+    if finished():
         out_spec = dict(spec)
-        save_supernet_dir(args.out, out_spec, net)
+        save_supernet_dir(args.out, out_spec, ema.module if ema else net)
         log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
         print(f'done: {step} steps of {args.steps} in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)
     else:

@@ -19,7 +19,8 @@ const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=.
   COCO bbox metrics (the twelve numbers of pycocotools' COCOeval) of a subnet run with
   onnxruntime-node over a COCO-format folder, of any model snc exported or quantized (--model:
   resolution, pre-processing and class names from the model's metadata), or of a detections
-  file in the COCO results format
+  file in the COCO results format; next to them the class-agnostic numbers (all as one
+  category) and, by object size, recall at IoU 0.5 and the class accuracy of matched boxes
   --data DIR            a folder with annotations.json and images/
   --annotations FILE    another annotations file (with or instead of --data)
   --images DIR          another images folder
@@ -28,6 +29,8 @@ const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=.
   --prefetch N          images decoded ahead of inference (default 4)
   --limit N             only the first N images
   --save-detections F   also write the subnet's detections to F (COCO results format)
+  --bootstrap N         also the evaluation's sampling error of AP and AP50: N bootstrap
+                        resamples of the images (seeded; std and 90% interval)
   --strict              a missing or undecodable image or a dangling annotation is an error
                         (default: skipped, counted and listed)
 `;
@@ -43,11 +46,25 @@ function printReport(r: EvalReport, extra: string[]): void {
   const skipped = r.skipped.images + r.skipped.annotations + r.skipped.detections;
   lines.push(
     `images ${r.images}, skipped ${skipped ? `${r.skipped.images} images, ${r.skipped.annotations} annotations, ${r.skipped.detections} detections` : 'nothing'}`,
+    ...breakdownLines(r),
     ...extra,
   );
   process.stdout.write(lines.join('\n') + '\n');
   for (const p of r.problems.slice(0, MAX_LISTED)) process.stderr.write(`skipped: ${problemLine(p)}\n`);
   if (r.problems.length > MAX_LISTED) process.stderr.write(`skipped: ... and ${r.problems.length - MAX_LISTED} more (--json lists them all)\n`);
+}
+
+const pct = (v: number) => (Number.isNaN(v) ? '   -' : `${(100 * v).toFixed(0).padStart(3)}%`);
+
+/** Class-agnostic AP next to AP, and recall / class accuracy of matched boxes by object size. */
+function breakdownLines(r: EvalReport): string[] {
+  const a = r.breakdown.agnostic;
+  return [
+    `class-agnostic (one category): AP ${a.AP.toFixed(3)} AP50 ${a.AP50.toFixed(3)} AP75 ${a.AP75.toFixed(3)} APs ${a.APs.toFixed(3)} APm ${a.APm.toFixed(3)} APl ${a.APl.toFixed(3)} AR100 ${a.AR100.toFixed(3)}`,
+    'by object size (sqrt(w*h) px): share, recall at IoU 0.5 (any class), class right of matched',
+    ...r.breakdown.bySize.map((b) => `  ${b.label.padEnd(6)} ${String(b.objects).padStart(6)} objects ${pct(b.share)}  recall ${pct(b.recall)}  class right ${pct(b.classAccuracy)}`),
+    ...(r.spread ? [`sampling error over the images (${r.spread.samples} bootstrap resamples): AP ± ${r.spread.AP.std.toFixed(4)} (90%: ${r.spread.AP.lo90.toFixed(3)}-${r.spread.AP.hi90.toFixed(3)}), AP50 ± ${r.spread.AP50.std.toFixed(4)}`] : []),
+  ];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -62,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     prefetch: { type: 'string' },
     limit: { type: 'string' },
     'save-detections': { type: 'string' },
+    bootstrap: { type: 'string' },
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -88,7 +106,8 @@ export async function run(argv: string[]): Promise<number> {
 
   if (detectionsFile) {
     const byImage = readCocoResults(detectionsFile, ds, problems);
-    const r = evaluateDetections(ds, byImage, problems);
+    const b = intOption('eval', values.bootstrap, 'bootstrap', 1);
+    const r = evaluateDetections(ds, byImage, problems, b ? { bootstrap: { samples: b } } : {});
     const out = { detections: detectionsFile, annotations: ds.annotationsFile, ...reportJson(r) };
     if (values.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     else printReport(r, [`scored in ${r.seconds.toFixed(2)} s`]);
@@ -103,6 +122,7 @@ export async function run(argv: string[]): Promise<number> {
   const topK = intOption('eval', values['top-k'], 'top-k', 1) ?? DEFAULT_TOP_K;
   const prefetch = intOption('eval', values.prefetch, 'prefetch', 1) ?? 4;
   const limit = intOption('eval', values.limit, 'limit', 1);
+  const bootstrapSamples = intOption('eval', values.bootstrap, 'bootstrap', 1);
   requireImagesDir('eval', ds);
   sharp.cache(false);
   const model = { resolution: config.resolution, preprocess: net.spec.preprocess, classes: net.spec.classes };
@@ -126,6 +146,7 @@ export async function run(argv: string[]): Promise<number> {
       prefetch,
       limit,
       detectionsOut: writer,
+      ...(bootstrapSamples ? { bootstrap: { samples: bootstrapSamples } } : {}),
       onProgress: (done, total) => {
         if (done % 20 === 0 || done === total) progress(`eval ${done}/${total} images`);
       },
@@ -217,6 +238,9 @@ function reportJson(r: EvalReport) {
     metrics: r.metrics,
     stats: r.stats,
     perCategory: r.perCategory,
+    agnostic: r.breakdown.agnostic,
+    bySize: r.breakdown.bySize,
+    ...(r.spread ? { spread: r.spread } : {}),
     seconds: r.seconds,
     imagesPerSecond: r.imagesPerSecond,
     peakRssMiB: peakRssMiB(),

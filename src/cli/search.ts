@@ -10,6 +10,7 @@ import { SncError, choices } from '../errors.js';
 import { readLut } from '../latency/lut.js';
 import { fastestSubnet, smallestBudget } from '../search/budget.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
+import { DEFAULT_BOOTSTRAP_SAMPLES } from '../eval/bootstrap.js';
 import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
 import { checkWritableDir } from '../util/fs.js';
 import { fmtSeconds } from './profile.js';
@@ -45,6 +46,8 @@ const USAGE = `usage: snc search --supernet DIR|PRESET --data DIR --lut FILE [--
                        Exit code 3 when some group's job failed on every attempt (pareto.json
                        lists them under "missing"; the fronts are those of the other subnets)
   --top-k N            detections kept per image (default 100)
+  --bootstrap N        resamples of the bootstrap over images that gives each evaluated subnet's
+                       sampling error of AP and AP50 in pareto.json and the plot (default ${DEFAULT_BOOTSTRAP_SAMPLES}; 0: none)
   --no-cache           neither read nor write the evaluation cache (~/.cache/snc/evals, SNC_CACHE_DIR)
   --annotations FILE   another annotations file (with or instead of --data)
   --images DIR         another images folder
@@ -86,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     workers: { type: 'string' },
     queue: { type: 'string' },
     'top-k': { type: 'string' },
+    bootstrap: { type: 'string' },
     'no-cache': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean' },
@@ -108,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   const target = str('queue') !== undefined ? parseQueueUrl(str('queue')!, 'search: --queue') : undefined;
   const workers = intOption('search', values.workers, 'workers', 1) ?? (target ? QUEUE_IN_FLIGHT : undefined);
   const topK = intOption('search', values['top-k'], 'top-k', 1);
+  const bootstrap = intOption('search', values.bootstrap, 'bootstrap', 0);
   if (values.exhaustive && (values.subset !== undefined || values.margin !== undefined)) throw new SncError('search: --subset and --margin apply to the pruned search, not to --exhaustive');
 
   const luts = lutPaths.map((path) => ({ path, lut: readLut(path) }));
@@ -147,6 +152,7 @@ export async function run(argv: string[]): Promise<number> {
       margin,
       workers,
       topK,
+      bootstrap,
       speedCheck: values['speed-check'] === true,
       cache,
       ...(queued ? { evaluator: queued } : {}),
@@ -179,13 +185,15 @@ export async function run(argv: string[]): Promise<number> {
   const lines: string[] = [];
   result.devices.forEach((d, i) => {
     lines.push(`${d.device} (${d.lut.file}): front of ${d.front.length} of ${d.evaluated} evaluated subnets`);
-    for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}  ${f.key}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
+    const pm = (f: (typeof d.front)[number]) => (f.spread ? ` ± ${f.spread[m].std.toFixed(3)}` : '');
+    for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}${pm(f)}  ${f.key}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
     const sc = d.speedCheck;
     if (sc) lines.push(`  speed check: this machine runs the LUT's subnets x ${sc.factor.toFixed(3)} (${sc.references.length} references, ratios ${sc.ratioRange[0].toFixed(2)}-${sc.ratioRange[1].toFixed(2)})`);
     const at = (ms: number) => (sc ? `${ms.toFixed(2)} ms predicted, ${(ms * sc.factor).toFixed(2)} ms at the measured speed` : `${ms.toFixed(2)} ms`);
     if (result.budgetMs !== null) lines.push(d.chosen ? `  within ${result.budgetMs} ms: ${d.chosen.key} (${m} ${d.chosen.metrics[m].toFixed(3)}, ${at(d.chosen.predictedMs)})` : `  within ${result.budgetMs} ms: none; ${d.chosenReason}`);
     lines.push(`  plot: ${files.plots[i].svg}, ${files.plots[i].png}`);
   });
+  if (result.bootstrap) lines.push(`± : the evaluation's sampling error (std over ${result.bootstrap.samples} bootstrap resamples of the images; 90% intervals in pareto.json)`);
   lines.push(`wrote ${files.json}`);
   if (next.length) lines.push('next, the chosen subnet of each device:', ...next.map((n) => `  ${n.device}: ${n.command}`));
   else if (result.budgetMs === null) lines.push('next: give --budget-ms N to choose a subnet per device (or write snc.config.json and run snc build)');

@@ -114,25 +114,33 @@ function clutter(rng: StreamRng, size: number, n: number, maxWidth: number): str
 }
 
 /** Area ranges (shape area, px²) an object may take in an image of this size. */
-function areaRanges(size: number): { lo: number; hi: number; weight: number }[] {
+/** The default smallest object: its shape covers 40 px² (about 6.3 px across). */
+export const DEFAULT_MIN_OBJECT_AREA = 40;
+
+function areaRanges(size: number, minArea = DEFAULT_MIN_OBJECT_AREA): { lo: number; hi: number; weight: number }[] {
   const cap = 0.3 * size * size;
   return [
-    { lo: 40, hi: 1024, weight: 0.4 },
+    { lo: Math.max(40, minArea), hi: 1024, weight: 0.4 },
     { lo: 1024, hi: 9216, weight: 0.35 },
     { lo: 9216, hi: 30000, weight: 0.25 },
   ]
-    .map((r) => ({ ...r, hi: Math.min(r.hi, cap) }))
+    .map((r) => ({ ...r, lo: Math.max(r.lo, minArea), hi: Math.min(r.hi, cap) }))
     .filter((r) => r.hi > r.lo);
 }
 
 const MAX_OCCLUSION = 0.45;
 
-export function makeScene(seed: number, index: number, size: number): Scene {
+/**
+ * One scene. `minArea`: the smallest shape area drawn, px² (default 40: the set as it always
+ * was); a larger one cuts the size ranges from below (a range left empty is dropped, the others
+ * keep their weights), to leave out objects too small to tell apart.
+ */
+export function makeScene(seed: number, index: number, size: number, minArea = DEFAULT_MIN_OBJECT_AREA): Scene {
   const key = `snc-synth:v1:${seed}:${index}:${size}`;
   const rng = new StreamRng(key);
   const background = makeBackground(rng, size);
   const under = clutter(rng, size, rng.int(0, 8), 4);
-  const ranges = areaRanges(size);
+  const ranges = areaRanges(size, minArea);
   const wanted = rng.int(1, 30);
   // sizes first, placed largest first (big objects fit while the image is empty; smaller ones
   // then land on and around them), each with a few tries

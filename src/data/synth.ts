@@ -19,6 +19,11 @@ export interface SynthOptions {
   images: number;
   seed: number;
   size: number;
+  /**
+   * Smallest object, px: the square root of its shape's area (its box is larger). Default:
+   * sqrt(40) ≈ 6.3 (DEFAULT_MIN_OBJECT_AREA), with which sets stay byte-identical to earlier ones.
+   */
+  minSize?: number;
   /** Images rendered at once (sharp works in its thread pool). */
   concurrency?: number;
   /** Replace an existing set in `out`. */
@@ -58,6 +63,10 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const { out, images: N, seed, size } = opts;
   if (!Number.isInteger(N) || N < 1) throw new SncError(`data synth: --images must be an integer >= 1, got ${N}`);
   if (!Number.isInteger(size) || size < 64 || size > 4096) throw new SncError(`data synth: --size must be an integer from 64 to 4096, got ${size}`);
+  const minSize = opts.minSize;
+  if (minSize !== undefined && !(Number.isFinite(minSize) && minSize > 0 && minSize * minSize < 0.3 * size * size))
+    throw new SncError(`data synth: --min-size must be a number of pixels > 0 and below ${Math.floor(Math.sqrt(0.3) * size)} (the largest objects at --size ${size}), got ${minSize}`);
+  const minArea = minSize === undefined ? undefined : minSize * minSize;
   const names = Array.from({ length: N }, (_, i) => imageFileName(i, N));
   prepareOut(out, new Set(names), opts.force === true);
   checkWritableDir(join(out, 'images'));
@@ -69,7 +78,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   const worker = async () => {
     while (next < N) {
       const i = next++;
-      const scene = makeScene(seed, i, size);
+      const scene = makeScene(seed, i, size, minArea);
       const jpeg = await renderScene(scene);
       writeFileAtomic(join(out, 'images', names[i]), jpeg);
       imagesOut[i] = { id: i + 1, file_name: names[i], width: size, height: size };
@@ -81,7 +90,7 @@ export async function synthesize(opts: SynthOptions): Promise<SynthResult> {
   let id = 1;
   const annotations = annsOut.flat().map((a) => ({ id: id++, ...a }));
   const doc = {
-    info: { description: 'snc synthetic shapes', version: String(SYNTH_VERSION), generator: 'snc data synth', seed, size, images: N },
+    info: { description: 'snc synthetic shapes', version: String(SYNTH_VERSION), generator: 'snc data synth', seed, size, images: N, ...(minSize !== undefined ? { minSize } : {}) },
     licenses: [],
     categories: SYNTH_CATEGORIES,
     images: imagesOut,

@@ -11,7 +11,7 @@ import type { GraphBuilder, Value } from '../onnx/builder.js';
 import * as op from '../onnx/ops.js';
 import { f32, type Tensor } from '../onnx/tensor.js';
 import { resizePatchKernel, resizePosTable } from './resize.js';
-import type { Architecture, SubnetConfig } from './spec.js';
+import { stemStride, type Architecture, type SubnetConfig } from './spec.js';
 import type { Weights } from './weights.js';
 
 /** Shapes a block needs to know besides its inputs. */
@@ -84,14 +84,20 @@ function windowPermutation(grid: number, windows: number): Int32Array {
  * attention sees every window's CLS token.
  */
 export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Geometry, image: Value): Value {
-  const { width: C, inChannels, storedPatch, posGrid } = a.backbone;
+  const { width: C, posGrid } = a.backbone;
   const B = image.shape[0];
-  const { patch: p, grid: G, windows: nw, tokens: N } = geo;
-  const kernelName = p === storedPatch ? 'backbone.patch_embed.weight' : `backbone.patch_embed.weight@patch${p}`;
+  const { patch, grid: G, windows: nw, tokens: N } = geo;
+  // with a conv stem, the patch embedding runs on its output at patch / S (spec.ts, backbone.stem)
+  const S = stemStride(a);
+  const input = a.backbone.stem ? convStem(g, a, w, image) : image;
+  const inChannels = input.shape[1];
+  const p = patch / S;
+  const storedPatch = a.backbone.storedPatch / S;
+  const kernelName = p === storedPatch ? 'backbone.patch_embed.weight' : `backbone.patch_embed.weight@patch${patch}`;
   const kernel = g.hasInitializer(kernelName)
     ? g.initializer(kernelName, w.get('backbone.patch_embed.weight'))
     : g.initializer(kernelName, f32([C, inChannels, p, p], resizePatchKernel(w.get('backbone.patch_embed.weight').data as Float32Array, C, inChannels, storedPatch, p)));
-  const conv = g.op('Conv', [image, kernel, g.initializer('backbone.patch_embed.bias', w.get('backbone.patch_embed.bias'))], [B, C, G, G], {
+  const conv = g.op('Conv', [input, kernel, g.initializer('backbone.patch_embed.bias', w.get('backbone.patch_embed.bias'))], [B, C, G, G], {
     kernel_shape: [p, p],
     strides: [p, p],
   });
@@ -127,6 +133,25 @@ export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Ge
   }
   const joined = op.concat(g, [clsConst, op.reshape(g, x, [nwin, N / (nw * nw), C])], 1);
   return op.reshape(g, joined, [B, nwin * (1 + N / (nw * nw)), C]);
+}
+
+/**
+ * The hybrid-ViT conv stem: image [B,3,R,R] -> [B,c,R/S,R/S]; per layer a 3x3 conv of stride 2
+ * (padding 1, no bias), LayerNorm over channels (on NHWC), SiLU.
+ */
+function convStem(g: GraphBuilder, a: Architecture, w: Weights, image: Value): Value {
+  const stem = a.backbone.stem!;
+  let x = image;
+  stem.channels.forEach((c, i) => {
+    const name = `backbone.stem.layers.${i}`;
+    const [B, , H, W] = x.shape;
+    const [h, wd] = [Math.floor((H + 1) / 2), Math.floor((W + 1) / 2)];
+    const conv = g.op('Conv', [x, g.initializer(`${name}.conv.weight`, w.get(`${name}.conv.weight`))], [B, c, h, wd], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    const nhwc = op.transpose(g, conv, [0, 2, 3, 1]);
+    const y = op.layerNorm(g, nhwc, w.get(`${name}.norm.weight`), w.get(`${name}.norm.bias`), stem.eps, `${name}.norm`);
+    x = op.transpose(g, op.mul(g, y, op.sigmoid(g, y)), [0, 3, 1, 2]);
+  });
+  return x;
 }
 
 /** Multi-head attention core: q [B,n,H*Dh] (already scaled), k, v -> [B,n,H*Dh]. */

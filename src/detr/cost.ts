@@ -22,7 +22,20 @@ export function subnetCost(a: Architecture, c: SubnetConfig): Cost {
   const S = N + cls; // backbone sequence length
   const posIn = a.decoder.queryPos === 'sine' ? 2 * D : 4;
   const fixed = a.decoder.refPoints === 'fixed';
-  let params = C * inChannels * c.patch * c.patch + C + N * C + (cls ? cls * C : 0); // kernel, bias, resized position table, CLS tokens
+  // conv stem (backbone.stem): 3x3 stride-2 convs without bias, LayerNorm; the patch embedding then runs on its output at patch / S
+  const stem = a.backbone.stem?.channels ?? [];
+  let cin = inChannels;
+  let side = c.resolution;
+  let stemParams = 0;
+  let stemFlops = 0;
+  for (const ch of stem) {
+    side = Math.ceil(side / 2);
+    stemParams += ch * cin * 9 + 2 * ch;
+    stemFlops += 2 * side * side * ch * cin * 9;
+    cin = ch;
+  }
+  const k = c.patch / 2 ** stem.length;
+  let params = stemParams + C * cin * k * k + C + N * C + (cls ? cls * C : 0); // stem, kernel, bias, resized position table, CLS tokens
   params += depth * (2 * C + 3 * C * C + 3 * C + C * C + C + C + 2 * C + 2 * C * C * mlpRatio + C * mlpRatio + C + C);
   params += 2 * C + 2 * D; // final backbone norm, projector norm
   let projFlops: number;
@@ -41,7 +54,7 @@ export function subnetCost(a: Architecture, c: SubnetConfig): Cost {
   const layer = 4 * (D * D + D) + 2 * D + (D * H * P * 3 + H * P * 3) + 2 * (D * D + D) + 2 * D + (F * D + F + D * F + D) + 2 * D;
   params += L * layer + (L > 0 ? mlp3 + K * D + K + (a.decoder.finalNorm ? 2 * D : 0) : 0);
 
-  let flops = 2 * N * C * inChannels * c.patch * c.patch;
+  let flops = stemFlops + 2 * N * C * cin * k * k;
   for (let i = 0; i < depth; i++) {
     const windowed = c.windows > 1 && !globalBlocks.includes(i);
     const n = windowed ? S / (c.windows * c.windows) : S;

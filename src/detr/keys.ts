@@ -7,7 +7,7 @@ import type { Architecture, SubnetConfig } from './spec.js';
 
 export const keyOf = {
   patchEmbed: (a: Architecture, res: number, patch: number, windows: number) =>
-    `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}`,
+    `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}${a.backbone.stem ? `,stem=${a.backbone.stem.channels.join('-')}` : ''}`,
   /** `cls`: CLS tokens in the sequence (one per window of the subnet, also in global blocks). */
   vitBlock: (a: Architecture, tokens: number, windows: number, cls = 0) =>
     `vit_block:C${a.backbone.width},tokens=${tokens},windows=${windows}${cls ? `,cls=${cls}` : ''}`,

@@ -35,6 +35,16 @@ export interface Architecture {
      * the table dropped and the rest renormalised; RF-DETR).
      */
     posResize?: PosResize;
+    /**
+     * A hybrid-ViT convolutional stem in front of the patch embedding (absent: the image goes
+     * straight into the linear patch embedding). Per entry of `channels` a 3x3 conv of stride 2
+     * (padding 1, no bias), a LayerNorm over channels and SiLU (`backbone.stem.layers.{i}`), so
+     * the stem has stride S = 2^channels.length. The patch knob keeps its meaning, the token
+     * stride in image pixels: the patch embedding runs on the stem's output with kernel and
+     * stride patch / S (stored at storedPatch / S; other sizes PI-resized as without a stem), so
+     * every patch value and storedPatch must be multiples of S.
+     */
+    stem?: StemSpec;
   };
   /** The projector from the concatenated taps to the decoder width; absent: one Linear + LayerNorm. */
   projector?: ProjectorSpec;
@@ -75,6 +85,13 @@ export interface Architecture {
 }
 
 export type PosResize = 'bicubic' | 'bicubic-antialias';
+
+export type StemSpec = { type: 'conv'; channels: number[]; eps: number };
+
+/** The convolutional stem's stride (1 without one). */
+export function stemStride(a: Architecture): number {
+  return a.backbone.stem ? 2 ** a.backbone.stem.channels.length : 1;
+}
 
 export type ProjectorSpec =
   | { type: 'linear' }
@@ -256,6 +273,15 @@ export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {
     oneOf('projector.type', a.projector.type, ['linear', 'c2f']);
     if (a.projector.type === 'c2f' && !(Number.isInteger(a.projector.bottlenecks) && a.projector.bottlenecks >= 0)) bad(`projector.bottlenecks ${a.projector.bottlenecks} is not a count`);
     if (a.projector.type === 'c2f' && d.width % 2 !== 0) bad(`decoder.width ${d.width} is odd; the C2f projector splits it in halves`);
+  }
+  if (b.stem) {
+    oneOf('backbone.stem.type', b.stem.type, ['conv']);
+    if (!(Array.isArray(b.stem.channels) && b.stem.channels.length > 0 && b.stem.channels.every((c) => Number.isInteger(c) && c > 0)))
+      bad(`backbone.stem.channels ${JSON.stringify(b.stem.channels)} is not a non-empty list of channel counts`);
+    if (!(typeof b.stem.eps === 'number' && b.stem.eps > 0)) bad(`backbone.stem.eps ${JSON.stringify(b.stem.eps)} is not a number > 0`);
+    const S = stemStride(a);
+    const off = [b.storedPatch, ...spec.knobs.patch].filter((p) => p % S !== 0);
+    if (off.length) bad(`patch size${off.length > 1 ? 's' : ''} ${[...new Set(off)].join(', ')} not a multiple of the conv stem's stride ${S} (${b.stem.channels.length} stride-2 layers); with a stem, storedPatch and every patch value must be multiples of ${S}`);
   }
   if (d.queryPos === 'sine' && d.width % 4 !== 0) bad(`decoder.width ${d.width} is not divisible by 4, which the sine query position needs`);
   if (spec.classes.length !== a.numClasses) bad(`${spec.classes.length} class names for numClasses ${a.numClasses}`);

@@ -5,7 +5,7 @@
  */
 import { SncError } from '../errors.js';
 import { f32, numel, type Tensor } from '../onnx/tensor.js';
-import type { Architecture } from './spec.js';
+import { stemStride, type Architecture } from './spec.js';
 
 export type WeightShapes = Map<string, number[]>;
 
@@ -27,7 +27,17 @@ export function weightShapes(a: Architecture): WeightShapes {
   const { width: C, depth, mlpRatio, inChannels, storedPatch: P, posGrid } = a.backbone;
   const { width: D, heads: H, points, ffn, maxLayers, maxQueries } = a.decoder;
   const K = a.numClasses;
-  m.set('backbone.patch_embed.weight', [C, inChannels, P, P]);
+  const stem = a.backbone.stem;
+  if (stem) {
+    let cin = inChannels;
+    stem.channels.forEach((c, i) => {
+      m.set(`backbone.stem.layers.${i}.conv.weight`, [c, cin, 3, 3]);
+      norm(m, `backbone.stem.layers.${i}.norm`, c);
+      cin = c;
+    });
+    const k = P / stemStride(a);
+    m.set('backbone.patch_embed.weight', [C, cin, k, k]);
+  } else m.set('backbone.patch_embed.weight', [C, inChannels, P, P]);
   m.set('backbone.patch_embed.bias', [C]);
   const cls = a.backbone.clsToken === true;
   if (cls) m.set('backbone.cls_token', [1, 1, C]);

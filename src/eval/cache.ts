@@ -17,6 +17,7 @@ import { SncError } from '../errors.js';
 import { checkWritableDir, writeFileAtomic } from '../util/fs.js';
 import { z } from 'zod';
 import { METRIC_NAMES, type CocoMetrics, type MetricName } from './coco-eval.js';
+import type { BootstrapSpread } from './bootstrap.js';
 import { cacheDir, sha256, type Supernet } from '../detr/supernet.js';
 
 /** 2: entries carry a hash of their content (`check`), and are validated like any input. */
@@ -42,10 +43,12 @@ export interface CachedEval {
   metrics: CocoMetrics;
   /** Images scored. */
   images: number;
+  /** Bootstrap spread of AP and AP50 over the images, when it was asked for. */
+  spread?: BootstrapSpread;
   /** Wall time of the run that produced it (a multi-exit run's time is shared by its depths). */
   seconds: number;
   createdAt: string;
-  /** Hash of key, metrics, images and seconds: an entry edited or damaged on disk is a miss. */
+  /** Hash of key, metrics, images, seconds (and spread): an entry edited or damaged on disk is a miss. */
   check: string;
 }
 
@@ -59,10 +62,19 @@ const ENTRY = z.object({
   seconds: z.number().nonnegative(),
   createdAt: z.string(),
   check: z.string(),
+  spread: z
+    .object({
+      samples: z.number().int().positive(),
+      seed: z.number().int(),
+      AP: z.object({ std: z.number().nonnegative(), lo90: metric, hi90: metric }).strict(),
+      AP50: z.object({ std: z.number().nonnegative(), lo90: metric, hi90: metric }).strict(),
+    })
+    .strict()
+    .optional(),
 });
 
-const contentCheck = (e: Pick<CachedEval, 'key' | 'metrics' | 'images' | 'seconds'>) =>
-  hashText(JSON.stringify({ key: e.key, metrics: e.metrics, images: e.images, seconds: e.seconds })).slice(0, 32);
+const contentCheck = (e: Pick<CachedEval, 'key' | 'metrics' | 'images' | 'seconds' | 'spread'>) =>
+  hashText(JSON.stringify({ key: e.key, metrics: e.metrics, images: e.images, seconds: e.seconds, ...(e.spread ? { spread: e.spread } : {}) })).slice(0, 32);
 
 /**
  * A cache file's content as an entry for `key`, or undefined when it is not one: not JSON, not
@@ -136,7 +148,7 @@ export class EvalCache {
     return parseCachedEval(text, key);
   }
 
-  put(key: EvalKey, value: { metrics: CocoMetrics; images: number; seconds: number }): void {
+  put(key: EvalKey, value: { metrics: CocoMetrics; images: number; seconds: number; spread?: BootstrapSpread }): void {
     const entry: CachedEval = { version: EVAL_CACHE_VERSION, key, ...value, createdAt: new Date().toISOString(), check: '' };
     entry.check = contentCheck(entry);
     try {

@@ -135,7 +135,7 @@ const EPS = 2.220446049250313e-16; // np.spacing(1)
 const AT = A * T;
 
 /** evaluateImg's result for one image and category, kept compact. */
-interface ImageCategoryResult {
+export interface ImageCategoryResult {
   imageId: number;
   /** Scores of the kept detections (at most maxDets[-1]), descending. */
   scores: Float64Array;
@@ -198,6 +198,19 @@ export class CocoEvaluator {
   /** Number of images added so far. */
   get images(): number {
     return this.seen.size;
+  }
+
+  /** Ids of the images added so far, ascending. */
+  imageIds(): number[] {
+    return [...this.seen].sort((a, b) => a - b);
+  }
+
+  /**
+   * The per-image matching results so far, per category index (for resampling images, see
+   * bootstrap.ts): flags are [D x AREA_RANGES x IOU_THRESHOLDS], det-major, bit 0 matched, bit 1 ignored.
+   */
+  imageResults(): readonly (readonly ImageCategoryResult[])[] {
+    return this.perCategory;
   }
 
   /**

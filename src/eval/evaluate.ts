@@ -16,6 +16,8 @@ import type { DetectionsByImage, ResultsWriter } from '../data/results.js';
 import { streamImages, type ImageStream, type PreparedImage } from '../data/stream.js';
 import { exportSubnet } from '../detr/export-subnet.js';
 import { CocoEvaluator, type CocoEvalResult } from './coco-eval.js';
+import { BreakdownEvaluator, type Breakdown } from './breakdown.js';
+import { bootstrapAp, type BootstrapOptions, type BootstrapSpread } from './bootstrap.js';
 import { DEFAULT_TOP_K, mapClasses, postprocess, type ClassMap } from '../detr/postprocess.js';
 import type { Preprocess, SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
@@ -31,6 +33,10 @@ export interface EvalReport extends CocoEvalResult {
   inferenceSeconds?: number;
   /** Class names of the supernet that the data set has no category for. */
   unmatchedClasses?: string[];
+  /** Class-agnostic metrics and figures by object size (breakdown.ts). */
+  breakdown: Breakdown;
+  /** With `bootstrap`: the sampling error of AP and AP50 over the images (bootstrap.ts). */
+  spread?: BootstrapSpread;
 }
 
 export function defaultThreads(): number {
@@ -60,6 +66,8 @@ export interface SessionEvalOptions {
   /** Also write every image's detections here (COCO results format). */
   detectionsOut?: ResultsWriter;
   onProgress?: (done: number, total: number) => void;
+  /** Also bootstrap AP and AP50 over the images (EvalReport.spread). */
+  bootstrap?: BootstrapOptions;
   /**
    * The images, from openImages() with the same data set, model, prefetch and limit: opened
    * before the session, decoding starts while the session is created. Default: opened here.
@@ -77,6 +85,7 @@ export async function evaluateSession(session: ort.InferenceSession, ds: CocoDat
   const { resolution: R } = opts.model;
   const map: ClassMap = mapClasses(opts.model.classes, ds.categories);
   const evaluator = new CocoEvaluator(ds.categories.map((c) => c.id), ds.annotations);
+  const breakdown = new BreakdownEvaluator(ds.categories.map((c) => c.id), ds.annotations);
   const total = opts.limit !== undefined ? Math.min(opts.limit, ds.images.length) : ds.images.length;
   const input = session.inputNames[0];
   const t0 = performance.now();
@@ -97,6 +106,7 @@ export async function evaluateSession(session: ort.InferenceSession, ds: CocoDat
       opts.topK ?? DEFAULT_TOP_K,
     );
     evaluator.addImage(item.image.id, dets);
+    breakdown.addImage(item.image.id, dets);
     opts.detectionsOut?.add(item.image.id, dets);
     opts.onProgress?.(++done, total);
   }
@@ -110,15 +120,21 @@ export async function evaluateSession(session: ort.InferenceSession, ds: CocoDat
     imagesPerSecond: result.images / seconds,
     inferenceSeconds: inferMs / 1000,
     unmatchedClasses: map.unmatched,
+    breakdown: breakdown.summarize(),
+    ...(opts.bootstrap ? { spread: bootstrapAp(evaluator, opts.bootstrap) } : {}),
   };
 }
 
 /** Scores detections read from a results file: every image of the set is evaluated, as COCOeval does. */
-export function evaluateDetections(ds: CocoDataset, byImage: DetectionsByImage, problems: Problems): EvalReport {
+export function evaluateDetections(ds: CocoDataset, byImage: DetectionsByImage, problems: Problems, opts: { bootstrap?: BootstrapOptions } = {}): EvalReport {
   const t0 = performance.now();
   const evaluator = new CocoEvaluator(ds.categories.map((c) => c.id), ds.annotations);
-  for (const img of ds.images) evaluator.addImage(img.id, byImage.get(img.id) ?? []);
+  const breakdown = new BreakdownEvaluator(ds.categories.map((c) => c.id), ds.annotations);
+  for (const img of ds.images) {
+    evaluator.addImage(img.id, byImage.get(img.id) ?? []);
+    breakdown.addImage(img.id, byImage.get(img.id) ?? []);
+  }
   const result = evaluator.summarize();
   const seconds = (performance.now() - t0) / 1000;
-  return { ...result, skipped: skippedOf(problems), problems: problems.list, seconds, imagesPerSecond: result.images / seconds };
+  return { ...result, breakdown: breakdown.summarize(), ...(opts.bootstrap ? { spread: bootstrapAp(evaluator, opts.bootstrap) } : {}), skipped: skippedOf(problems), problems: problems.list, seconds, imagesPerSecond: result.images / seconds };
 }

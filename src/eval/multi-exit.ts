@@ -16,6 +16,7 @@ import type { PreparedImage } from '../data/stream.js';
 import { exportSubnet } from '../detr/export-subnet.js';
 import { CocoEvaluator, type CocoEvalResult, type CocoMetrics, type Detection } from './coco-eval.js';
 import { openImages } from './evaluate.js';
+import { bootstrapAp, type BootstrapOptions, type BootstrapSpread } from './bootstrap.js';
 import { exitName } from '../detr/model.js';
 import { DEFAULT_TOP_K, mapClasses, postprocess } from '../detr/postprocess.js';
 import { configKey, type Preprocess, type SubnetConfig } from '../detr/spec.js';
@@ -50,6 +51,8 @@ export interface GroupTask {
    * are scored with the images run now, so a subset's run counts towards the whole set's metrics.
    */
   prior?: Record<string, ImageDetections[]>;
+  /** Bootstrap over the scored images of each subnet's AP and AP50 (bootstrap.ts): resamples and seed. */
+  bootstrap?: BootstrapOptions;
 }
 
 export interface GroupEvaluation {
@@ -61,6 +64,8 @@ export interface GroupEvaluation {
   priorImages?: number;
   /** Every image's detections per scored subnet, with `keepDetections`. */
   detections?: Record<string, ImageDetections[]>;
+  /** With task.bootstrap: the sampling error of AP and AP50 per scored subnet (by configKey). */
+  spread?: Record<string, BootstrapSpread>;
   /** Wall time, seconds. */
   seconds: number;
   /** Images skipped (missing, undecodable, size mismatch). */
@@ -93,6 +98,8 @@ export interface ExitsOptions {
   keepDetections?: boolean;
   /** Detections per exit of images not in `ds` to score with it (see GroupTask.prior). */
   prior?: Record<string, ImageDetections[]>;
+  /** Also bootstrap each exit's AP and AP50 over the scored images. */
+  bootstrap?: BootstrapOptions;
 }
 
 export function packDetections(imageId: number, dets: readonly Detection[]): ImageDetections {
@@ -116,7 +123,7 @@ export async function evaluateExits(
   ds: CocoDataset,
   problems: Problems,
   opts: ExitsOptions,
-): Promise<{ byExit: Map<string, CocoEvalResult>; images: number; priorImages: number; seconds: number; inferenceSeconds: number; detections?: Record<string, ImageDetections[]> }> {
+): Promise<{ byExit: Map<string, CocoEvalResult>; spread?: Record<string, BootstrapSpread>; images: number; priorImages: number; seconds: number; inferenceSeconds: number; detections?: Record<string, ImageDetections[]> }> {
   const R = opts.model.resolution;
   const map = mapClasses(opts.model.classes, ds.categories);
   const categoryIds = ds.categories.map((c) => c.id);
@@ -160,7 +167,8 @@ export async function evaluateExits(
     if (kept) for (const e of opts.exits) kept[e.key].push(...opts.prior[e.key]);
   }
   const byExit = new Map([...evaluators].map(([k, ev]) => [k, ev.summarize()]));
-  return { byExit, images: done + priorImages, priorImages, seconds: (performance.now() - t0) / 1000, inferenceSeconds: inferMs / 1000, detections: kept };
+  const spread = opts.bootstrap ? Object.fromEntries([...evaluators].map(([k, ev]) => [k, bootstrapAp(ev, opts.bootstrap)])) : undefined;
+  return { byExit, spread, images: done + priorImages, priorImages, seconds: (performance.now() - t0) / 1000, inferenceSeconds: inferMs / 1000, detections: kept };
 }
 
 /** Exports a group's deepest subnet with an exit per depth and query count, and opens it in onnxruntime-node (CPU). */
@@ -188,7 +196,7 @@ export async function evaluateGroup(net: Supernet, ds: CocoDataset, task: GroupT
     throw e;
   });
   try {
-    const r = await evaluateExits(session, sub, problems, { model, exits: taskExits(task), topK: opts.topK, images, keepDetections: task.keepDetections, prior: task.prior });
+    const r = await evaluateExits(session, sub, problems, { model, exits: taskExits(task), topK: opts.topK, images, keepDetections: task.keepDetections, prior: task.prior, bootstrap: task.bootstrap });
     const metrics: Record<string, CocoMetrics> = {};
     for (const [k, res] of r.byExit) metrics[k] = res.metrics;
     return {
@@ -196,6 +204,7 @@ export async function evaluateGroup(net: Supernet, ds: CocoDataset, task: GroupT
       images: r.images,
       ...(task.prior ? { priorImages: r.priorImages } : {}),
       ...(r.detections ? { detections: r.detections } : {}),
+      ...(r.spread ? { spread: r.spread } : {}),
       seconds: (performance.now() - t0) / 1000,
       skippedImages: problems.count('missing-image', 'outside-folder', 'undecodable-image', 'size-mismatch'),
     };

@@ -64,14 +64,14 @@ export class EvalJobRunner {
     if (!pool) this.pools.set(key, (pool = new EvalPool(net.value, ds.value, { workers: this.opts.concurrency ?? 1, threads: this.opts.threads, prefetch: this.opts.prefetch, topK: job.topK, expectHash: net.hash })));
     let r;
     try {
-      r = await pool.evaluate({ config: job.task.config, depths: job.task.depths, ...(job.task.queries ? { queries: job.task.queries } : {}), images: job.task.images });
+      r = await pool.evaluate({ config: job.task.config, depths: job.task.depths, ...(job.task.queries ? { queries: job.task.queries } : {}), images: job.task.images, ...(job.task.bootstrap ? { bootstrap: job.task.bootstrap } : {}) });
     } catch (e) {
       // a pool whose thread died is closed: the next job starts a fresh one
       if (pool.isClosed && this.pools.get(key) === pool) this.pools.delete(key);
       if (e instanceof SncError) throw new UnrecoverableError(`worker ${this.name}: ${e.message}`);
       throw e;
     }
-    return { metrics: r.metrics, images: r.images, skippedImages: r.skippedImages, seconds: r.seconds, processMs: performance.now() - t0, worker: this.name };
+    return { metrics: r.metrics, ...(r.spread ? { spread: r.spread } : {}), images: r.images, skippedImages: r.skippedImages, seconds: r.seconds, processMs: performance.now() - t0, worker: this.name };
   }
 
   /** A short name of a job, for the worker's log. */

@@ -18,6 +18,7 @@ import { JobClient, JobFailed, type JobClientOptions, type JobClientStats, type 
 import { datasetHash, supernetHash } from './cache.js';
 import type { CocoMetrics } from './coco-eval.js';
 import type { GroupEvaluation, GroupTask } from './multi-exit.js';
+import type { BootstrapOptions, BootstrapSpread } from './bootstrap.js';
 import { GroupEvaluationFailed, evalPoolId, type GroupEvaluator } from './pool.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
 
@@ -32,11 +33,13 @@ export interface EvalJobData {
   /** evalPoolId() of the coordinator: the worker must run the same. */
   evaluator: string;
   topK: number;
-  task: { config: SubnetConfig; depths: number[]; queries?: number[]; images: number[] | null };
+  task: { config: SubnetConfig; depths: number[]; queries?: number[]; images: number[] | null; bootstrap?: BootstrapOptions };
 }
 
 export interface EvalJobResult {
   metrics: Record<string, CocoMetrics>;
+  /** With task.bootstrap: AP and AP50's sampling error per subnet. */
+  spread?: Record<string, BootstrapSpread>;
   images: number;
   skippedImages: number;
   /** Wall time of the evaluation on the worker, seconds. */
@@ -97,7 +100,7 @@ export class QueueEvaluator implements GroupEvaluator {
   }
 
   async evaluate(task: GroupTask): Promise<GroupEvaluation> {
-    const data: EvalJobData = { ...this.base, task: { config: task.config, depths: task.depths, ...(task.queries ? { queries: task.queries } : {}), images: task.images } };
+    const data: EvalJobData = { ...this.base, task: { config: task.config, depths: task.depths, ...(task.queries ? { queries: task.queries } : {}), images: task.images, ...(task.bootstrap ? { bootstrap: task.bootstrap } : {}) } };
     const id = evalJobId(data);
     try {
       const o = await this.client.submit('group', data, id);
@@ -114,7 +117,7 @@ export class QueueEvaluator implements GroupEvaluator {
         readds: o.readds,
         foundDone: o.foundDone,
       });
-      return { metrics: r.metrics, images: r.images, seconds: r.seconds, skippedImages: r.skippedImages };
+      return { metrics: r.metrics, ...(r.spread ? { spread: r.spread } : {}), images: r.images, seconds: r.seconds, skippedImages: r.skippedImages };
     } catch (e) {
       if (e instanceof JobFailed) throw new GroupEvaluationFailed(e.message, e.reason);
       throw e;

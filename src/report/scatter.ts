@@ -1,13 +1,14 @@
 /**
- * Small dependency-free SVG charts (scatter with optional lines, bands, rings and vertical
- * markers), rasterised to PNG with sharp. Used by LUT validation and the Pareto plots.
+ * Small dependency-free SVG charts (scatter with optional lines, bands, rings, vertical
+ * markers and vertical error bars), rasterised to PNG with sharp. Used by LUT validation and the Pareto plots.
  */
 import sharp from 'sharp';
 import { writeFileAtomic } from '../util/fs.js';
 
 export interface Series {
   name: string;
-  points: { x: number; y: number; label?: string }[];
+  /** yLo/yHi: a vertical error bar from yLo to yHi (e.g. a 90% interval). */
+  points: { x: number; y: number; label?: string; yLo?: number; yHi?: number }[];
   color: string;
   /** Draw as a connected line (sorted by x) instead of dots. */
   line?: boolean;
@@ -57,8 +58,8 @@ export function renderSvg(c: Chart): string {
   const xs = [...pts.map((p) => p.x), ...(c.vLines ?? []).map((v) => v.x)];
   let x0 = Math.min(...xs);
   let x1 = Math.max(...xs);
-  let y0 = Math.min(...pts.map((p) => p.y));
-  let y1 = Math.max(...pts.map((p) => p.y));
+  let y0 = Math.min(...pts.map((p) => Math.min(p.y, p.yLo ?? p.y)));
+  let y1 = Math.max(...pts.map((p) => Math.max(p.y, p.yHi ?? p.y)));
   if (c.identity) {
     x0 = y0 = Math.min(x0, y0);
     x1 = y1 = Math.max(x1, y1);
@@ -114,6 +115,11 @@ export function renderSvg(c: Chart): string {
     const paint = s.hollow ? `fill="none" stroke="${s.color}" stroke-width="1.5"` : `fill="${s.color}" fill-opacity="0.8"`;
     const r = s.radius ?? 3.5;
     for (const p of s.points) {
+      if (p.yLo !== undefined && p.yHi !== undefined) {
+        const x = sx(p.x).toFixed(1);
+        const [a, b] = [sy(p.yLo).toFixed(1), sy(p.yHi).toFixed(1)];
+        out.push(`<path d="M${x} ${a}V${b}M${+x - 3} ${a}h6M${+x - 3} ${b}h6" stroke="${s.color}" stroke-width="1.2" fill="none"/>`);
+      }
       out.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="${r}" ${paint}><title>${esc(p.label ?? `${p.x}, ${p.y}`)}</title></circle>`);
       if (p.label && (s.labels ?? r > 4)) {
         // right of the point, or left of it in the right half of the plot, so that it stays inside

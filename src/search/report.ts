@@ -2,12 +2,13 @@
  * A search's outputs: `pareto.json` (the SearchResult) and, per device, a plot of accuracy
  * against predicted latency (`pareto-<device>.svg` and `.png`): every subnet evaluated on the
  * whole set as a dot, those ruled out from their subset score as rings at their predicted
- * accuracy, the front as a line, the chosen subnet ringed and named, the budget as a dashed line.
+ * accuracy, the front as a line, each evaluated subnet's 90% bootstrap interval as an error bar, the chosen subnet ringed and named, the budget as a dashed line.
  */
 import { join } from 'node:path';
 import { writeChart, type Chart, type Series } from '../report/scatter.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { SearchResult } from './search.js';
+import type { BootstrapSpread } from '../eval/bootstrap.js';
 
 export interface SearchFiles {
   json: string;
@@ -31,6 +32,9 @@ export function searchChart(r: SearchResult, d: number): Chart {
   const evaluated = r.subnets.filter((s) => s.metrics);
   const ruledOut = r.subnets.filter((s) => !s.metrics && s.predictedMetric !== null && s.status !== 'missing');
   const series: Series[] = [];
+  // error bars: the 90% bootstrap interval of the metric over the images (when the search ran one)
+  const bar = (s: BootstrapSpread | null | undefined) => (s ? { yLo: s[m].lo90, yHi: s[m].hi90 } : {});
+  const pm = (s: BootstrapSpread | null | undefined) => (s ? ` ± ${s[m].std.toFixed(3)} (90%: ${s[m].lo90.toFixed(3)}-${s[m].hi90.toFixed(3)})` : '');
   if (ruledOut.length)
     series.push({
       name: `ruled out from ${r.data.subsetImages} images (${ruledOut.length}; ${m} predicted)`,
@@ -42,14 +46,14 @@ export function searchChart(r: SearchResult, d: number): Chart {
   series.push({
     name: `evaluated on all ${r.data.images} images (${evaluated.length})`,
     color: '#5b6b7f',
-    points: evaluated.map((s) => ({ x: s.predictedMs[d], y: s.metrics![m], label: `${s.key}: ${m} ${s.metrics![m].toFixed(3)}, ${s.predictedMs[d].toFixed(2)} ms` })),
+    points: evaluated.map((s) => ({ x: s.predictedMs[d], y: s.metrics![m], ...bar(s.spread), label: `${s.key}: ${m} ${s.metrics![m].toFixed(3)}${pm(s.spread)}, ${s.predictedMs[d].toFixed(2)} ms` })),
   });
   series.push({
     name: `Pareto front (${dev.front.length})`,
     color: '#d9534f',
     line: true,
     radius: 4,
-    points: dev.front.map((f) => ({ x: f.predictedMs, y: f.metrics[m], label: `${f.key}: ${m} ${f.metrics[m].toFixed(3)}, ${f.predictedMs.toFixed(2)} ms` })),
+    points: dev.front.map((f) => ({ x: f.predictedMs, y: f.metrics[m], ...bar(f.spread), label: `${f.key}: ${m} ${f.metrics[m].toFixed(3)}${pm(f.spread)}, ${f.predictedMs.toFixed(2)} ms` })),
   });
   if (dev.chosen)
     series.push({
@@ -63,7 +67,7 @@ export function searchChart(r: SearchResult, d: number): Chart {
   return {
     title: `${r.supernet.name} on ${dev.device}: ${m} vs predicted latency`,
     xLabel: `predicted latency on ${dev.device} (ms, from ${dev.lut.file})`,
-    yLabel: `${m} (${r.data.images} images)`,
+    yLabel: `${m} (${r.data.images} images${r.bootstrap ? `; bars: 90% bootstrap interval, ${r.bootstrap.samples} resamples` : ''})`,
     series,
     vLines: r.budgetMs === null ? undefined : budgetLines(r.budgetMs, dev.speedCheck?.factor),
   };

@@ -29,6 +29,7 @@ import { subnetCost } from '../detr/cost.js';
 import { EvalCache, datasetHash, imagesKey, type EvalKey } from '../eval/cache.js';
 import { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from '../eval/pool.js';
 import { defaultThreads } from '../eval/evaluate.js';
+import { DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_BOOTSTRAP_SEED, type BootstrapSpread } from '../eval/bootstrap.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
@@ -85,6 +86,12 @@ export interface SearchOptions {
    * DeviceResult.speedCheckSkipped). Not cached: it measures the machine as it is now.
    */
   speedCheck?: boolean | Pick<SpeedCheckOptions, 'references' | 'measure' | 'time'>;
+  /**
+   * Resamples of the bootstrap over images that estimates each fully evaluated subnet's sampling
+   * error of AP and AP50 (default 200; 0: none). Seeded (DEFAULT_BOOTSTRAP_SEED), the same
+   * resamples for every subnet.
+   */
+  bootstrap?: number;
   onProgress?: (p: SearchProgress) => void;
 }
 
@@ -136,6 +143,8 @@ export interface SubnetResult {
   group: string;
   /** Twelve metrics on every image, when evaluated there. */
   metrics: CocoMetrics | null;
+  /** The evaluation's sampling error of AP and AP50 (bootstrap over the images), when evaluated there with a bootstrap. */
+  spread: BootstrapSpread | null;
   /** The search metric on the screening subset, when screened. */
   subsetMetric: number | null;
   /** Predicted accuracy on every image, from the subset (when not evaluated there). */
@@ -150,6 +159,8 @@ export interface FrontEntry {
   config: SubnetConfig;
   key: string;
   metrics: CocoMetrics;
+  /** Bootstrap over the images of AP and AP50: std and 90% interval (null when the search ran none). */
+  spread: BootstrapSpread | null;
   predictedMs: number;
 }
 
@@ -183,6 +194,8 @@ export interface SearchResult {
   topK: number;
   workers: number;
   evaluator: string;
+  /** The bootstrap behind every `spread` (resamples over the images, seed), or null. */
+  bootstrap: { samples: number; seed: number } | null;
   /** The subset-to-full predictor at the end (pruned mode). */
   predictor: { offset: number; pairs: number; maxLooError: number | null; margin: number; marginFloor: number; safety: number } | null;
   counts: SearchCounts;
@@ -300,6 +313,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   };
 
   const full: (CocoMetrics | null)[] = configs.map(() => null);
+  const spread: (BootstrapSpread | null)[] = configs.map(() => null);
+  const bootstrap = (opts.bootstrap ?? DEFAULT_BOOTSTRAP_SAMPLES) > 0 ? { samples: opts.bootstrap ?? DEFAULT_BOOTSTRAP_SAMPLES, seed: DEFAULT_BOOTSTRAP_SEED } : null;
   /** Each screened group's detections per subnet, until its full evaluation uses them. */
   const screened = new Map<number, { detections: Record<string, ImageDetections[]>; skippedImages: number }>();
   const sub: (number | null)[] = configs.map(() => null);
@@ -319,21 +334,25 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
   /** Runs (or finds in the cache) one group task; fills `full` or `sub`. */
   const runGroup = async (g: Group, images: number[] | null): Promise<void> => {
     const isFull = images === null;
-    const store = (i: number, m: CocoMetrics) => {
-      if (isFull) full[i] = m;
-      else sub[i] = m[metric];
+    const store = (i: number, m: CocoMetrics, s?: BootstrapSpread) => {
+      if (isFull) {
+        full[i] = m;
+        spread[i] = s ?? null;
+      } else sub[i] = m[metric];
     };
     if (cache) {
       const hits = g.members.map((i) => cache.get(keyOf(configs[i], images)));
-      if (hits.every((h) => h)) {
-        g.members.forEach((i, k) => store(i, hits[k]!.metrics));
+      // a full evaluation cached without the bootstrap asked for now runs again
+      const spreadOk = (s: BootstrapSpread | undefined) => !isFull || !bootstrap || (s?.samples === bootstrap.samples && s.seed === bootstrap.seed);
+      if (hits.every((h) => h && spreadOk(h.spread))) {
+        g.members.forEach((i, k) => store(i, hits[k]!.metrics, hits[k]!.spread));
         if (isFull) counts.fullCached++;
         else counts.subsetCached++;
         return;
       }
     }
     evaluatorId();
-    const task: GroupTask = { config: g.deep, depths: g.depths, queries: g.queries, images };
+    const task: GroupTask = { config: g.deep, depths: g.depths, queries: g.queries, images, ...(isFull && bootstrap ? { bootstrap } : {}) };
     // a group's screening detections count towards its full evaluation: only the other images run
     const prior = isFull ? screened.get(g.index) : undefined;
     if (prior && outsideSubset) {
@@ -359,8 +378,9 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     for (const i of g.members) {
       const m = r.metrics[configKey(configs[i])];
       if (!m) throw new Error(`evaluator returned no metrics for ${configKey(configs[i])} (group ${g.key})`);
-      store(i, m);
-      cache?.put(keyOf(configs[i], isFull ? null : images), { metrics: m, images: r.images, seconds: r.seconds });
+      const s = r.spread?.[configKey(configs[i])];
+      store(i, m, s);
+      cache?.put(keyOf(configs[i], isFull ? null : images), { metrics: m, images: r.images, seconds: r.seconds, ...(s ? { spread: s } : {}) });
     }
     if (isFull) counts.fullRun++;
     else counts.subsetRun++;
@@ -441,7 +461,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const pts = evaluated.map((i) => ({ latency: latency[d][i], accuracy: full[i]![metric] }));
     const entry = (k: number): FrontEntry => {
       const i = evaluated[k];
-      return { config: configs[i], key: configKey(configs[i]), metrics: full[i]!, predictedMs: latency[d][i] };
+      return { config: configs[i], key: configKey(configs[i]), metrics: full[i]!, spread: spread[i], predictedMs: latency[d][i] };
     };
     const front = paretoFront(pts).map(entry);
     let chosen: FrontEntry | null = null;
@@ -478,6 +498,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     key: configKey(c),
     group: configKey(groups[groupOfConfig[i]].deep),
     metrics: full[i],
+    spread: spread[i],
     subsetMetric: sub[i],
     predictedMetric: !full[i] && sub[i] !== null && predictor ? predictor.predict(sub[i]!) : null,
     predictedMs: latency.map((l) => l[i]),
@@ -495,6 +516,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     topK,
     workers,
     evaluator: evaluatorId(),
+    bootstrap,
     predictor: predictor
       ? { offset: predictor.offset, pairs: predictor.pairs, maxLooError: predictor.maxLooError ?? null, margin: predictor.margin, marginFloor, safety: MARGIN_SAFETY }
       : null,

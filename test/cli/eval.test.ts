@@ -31,7 +31,21 @@ test('--supernet: twelve metrics, images, skipped and images/s; --json prints on
   const text = snc('eval', '--detections', dets, '--data', set);
   t.regex(text.stdout, /^ Average Precision {2}\(AP\) @\[ IoU=0\.50:0\.95 \| area= {3}all \| maxDets=100 \] = \d\.\d{3}$/m);
   t.regex(text.stdout, /^images 3, skipped nothing$/m);
-  t.is(text.stdout.trim().split('\n').length, 14);
+  // class-agnostic numbers and four size bins next to them
+  t.regex(text.stdout, /^class-agnostic \(one category\): AP \d\.\d{3} AP50 \d\.\d{3}/m);
+  t.regex(text.stdout, /^ {2}<12 +\d+ objects/m);
+  t.is(text.stdout.trim().split('\n').length, 14 + 6);
+  const dj = JSON.parse(d.stdout);
+  t.deepEqual(Object.keys(dj.agnostic), Object.keys(j.metrics));
+  t.deepEqual(dj.bySize.map((b: { label: string }) => b.label), ['<12', '12-24', '24-48', '>=48']);
+  t.is(dj.bySize.reduce((s: number, b: { objects: number }) => s + b.objects, 0), JSON.parse(readFileSync(join(set, 'annotations.json'), 'utf8')).annotations.length);
+  t.false('spread' in dj);
+  // --bootstrap: the sampling error of AP over the images, seeded
+  const b1 = JSON.parse(snc('eval', '--detections', dets, '--data', set, '--json', '--bootstrap', '30').stdout);
+  const b2 = JSON.parse(snc('eval', '--detections', dets, '--data', set, '--json', '--bootstrap', '30').stdout);
+  t.like(b1.spread, { samples: 30, seed: 1 });
+  t.deepEqual(b1.spread, b2.spread);
+  t.true(b1.spread.AP.lo90 <= b1.spread.AP.hi90);
 });
 
 test('a missing image: skipped, counted and named by default; --strict exits 2 naming file and id', async (t) => {

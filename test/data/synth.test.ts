@@ -81,3 +81,19 @@ test('file names and argument checks', async (t) => {
   await t.throwsAsync(synthesize({ out: join(tmp, 'x'), images: 0, seed: 1, size: 64 }), { instanceOf: SncError });
   await t.throwsAsync(synthesize({ out: join(tmp, 'x'), images: 1, seed: 1, size: 32 }), { instanceOf: SncError });
 });
+
+test('--min-size: no object box smaller than the smallest shape asked for; bad values named', async (t) => {
+  const dir = join(tmp, 'min-size');
+  await synthesize({ out: dir, images: 6, seed: 3, size: 160, minSize: 16 });
+  const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8'));
+  t.is(doc.info.minSize, 16);
+  t.true(doc.annotations.length > 6);
+  const smallest = Math.min(...doc.annotations.map((a: { bbox: number[] }) => Math.sqrt(a.bbox[2] * a.bbox[3])));
+  t.true(smallest >= 16, `smallest box ${smallest.toFixed(1)} px`);
+  const plain = join(tmp, 'min-size-default');
+  await synthesize({ out: plain, images: 6, seed: 3, size: 160 });
+  const docPlain = JSON.parse(readFileSync(join(plain, 'annotations.json'), 'utf8'));
+  t.false('minSize' in docPlain.info);
+  t.true(Math.min(...docPlain.annotations.map((a: { bbox: number[] }) => Math.sqrt(a.bbox[2] * a.bbox[3]))) < 16);
+  await t.throwsAsync(synthesize({ out: join(tmp, 'bad'), images: 1, seed: 1, size: 96, minSize: 80 }), { message: /--min-size must be a number of pixels > 0 and below 52 .*got 80/ });
+});

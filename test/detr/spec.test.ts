@@ -1,6 +1,8 @@
 import test from 'ava';
 import { SncError } from '../../src/errors.js';
 import { PRESETS } from '../../src/detr/presets.js';
+import { subnetCost } from '../../src/detr/cost.js';
+import { weightShapes } from '../../src/detr/weights.js';
 import { checkSpec, configKey, enumerateConfigs, parseConfig, untrainedKnobs, validateConfig } from '../../src/detr/spec.js';
 
 const grid = PRESETS.nano.spec.knobs;
@@ -102,4 +104,28 @@ test('configs: empty, empty items and a knob given twice are refused; examples c
   t.throws(() => parseConfig('res=2x', d), { instanceOf: SncError, message: `config: cannot read 'res=2x'; write knob=value pairs such as ${example}` });
   const nano = PRESETS.nano.spec.default;
   t.regex(t.throws(() => parseConfig('res=2x', nano))!.message, /such as res=384,patch=16,windows=2,layers=2,queries=300$/);
+});
+
+test('conv stem: patch values and storedPatch must be multiples of its stride; the cost counts it', (t) => {
+  const spec = structuredClone(PRESETS['shapes-tiny'].spec);
+  spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32, 64], eps: 1e-6 }; // stride 8: patch 8 and 16 fit
+  t.notThrows(() => checkSpec(spec, 's.json'));
+  spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32, 64, 96], eps: 1e-6 }; // stride 16: patch 8 does not
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /patch size 8 not a multiple of the conv stem's stride 16/);
+  spec.architecture.backbone.stem = { type: 'conv', channels: [], eps: 1e-6 };
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /backbone\.stem\.channels \[\] is not a non-empty list/);
+  spec.architecture.backbone.stem = { type: 'pool' as 'conv', channels: [8], eps: 1e-6 };
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /backbone\.stem\.type is "pool"; valid values are "conv"/);
+});
+
+test('conv stem: every stored tensor counted by subnetCost at the stored patch', (t) => {
+  const spec = structuredClone(PRESETS['shapes-tiny'].spec);
+  const plain = subnetCost(spec.architecture, spec.default).params;
+  spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32], eps: 1e-6 };
+  const a = spec.architecture;
+  const withStem = subnetCost(a, { ...spec.default, patch: 16 }).params;
+  const stemTensors = [...weightShapes(a)].filter(([n]) => n.startsWith('backbone.stem.') || n === 'backbone.patch_embed.weight').reduce((s, [, d]) => s + d.reduce((x, y) => x * y, 1), 0);
+  const plainKernel = a.backbone.width * 3 * 16 * 16;
+  t.is(withStem - plain, stemTensors - plainKernel);
+  t.deepEqual(weightShapes(a).get('backbone.patch_embed.weight'), [128, 32, 4, 4]);
 });

@@ -77,7 +77,11 @@ function tableEvaluator(t: ReturnType<typeof apTable>, delays?: StreamRng): Grou
           const key = configKey({ ...task.config, layers, queries });
           metrics[key] = metricsOf((task.images ? t.sub : t.full).get(key)!);
         }
-      return { metrics, images: task.images ? task.images.length : 500, seconds: 0.001, skippedImages: 0 };
+      // with a bootstrap asked for: a made-up spread around the table's AP
+      const spread = task.bootstrap
+        ? Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, { ...task.bootstrap!, AP: { std: 0.01, lo90: m.AP - 0.016, hi90: m.AP + 0.016 }, AP50: { std: 0.01, lo90: m.AP50 - 0.016, hi90: m.AP50 + 0.016 } }]))
+        : undefined;
+      return { metrics, ...(spread ? { spread } : {}), images: task.images ? task.images.length : 500, seconds: 0.001, skippedImages: 0 } as Awaited<ReturnType<GroupEvaluator['evaluate']>>;
     },
   };
 }
@@ -238,6 +242,31 @@ test('cache: a second search with nothing changed runs no evaluation; changed we
   t.true(fourth.calls.length >= 12);
 });
 
+test('bootstrap: asked of full evaluations only, kept in the cache and pareto.json; another resample count runs again', async (t) => {
+  const table = apTable(11);
+  const cache = new EvalCache(join(tmp, 'cache-bootstrap'));
+  const first = tableEvaluator(table);
+  const r1 = await search(base({ evaluator: first, cache }));
+  t.deepEqual(r1.bootstrap, { samples: 200, seed: 1 });
+  for (const task of first.calls) t.is(task.bootstrap === undefined, task.images !== null && task.prior === undefined);
+  for (const f of r1.devices.flatMap((d) => d.front)) {
+    t.truthy(f.spread);
+    t.true(f.spread!.AP.lo90 <= f.metrics.AP && f.metrics.AP <= f.spread!.AP.hi90);
+  }
+  t.true(r1.subnets.every((s) => (s.metrics ? s.spread !== null : s.spread === null)));
+  const again = tableEvaluator(table);
+  const r2 = await search(base({ evaluator: again, cache }));
+  t.is(again.calls.length, 0);
+  t.deepEqual(r2.devices, r1.devices);
+  const other = tableEvaluator(table);
+  const r3 = await search(base({ evaluator: other, cache, bootstrap: 50 }));
+  t.is(other.calls.filter((c) => c.bootstrap).length, r1.counts.fullEvaluations);
+  t.is(r3.devices[0].front[0].spread!.samples, 50);
+  const none = await search(base({ evaluator: tableEvaluator(table), cache: null, bootstrap: 0 }));
+  t.is(none.bootstrap, null);
+  t.true(none.devices[0].front.every((f) => f.spread === null));
+});
+
 test('progress: phases, counts and time left', async (t) => {
   const seen: string[] = [];
   let lastLeft: number | undefined;
@@ -294,6 +323,13 @@ test('onnxruntime workers on a small grid: pruned and exhaustive fronts agree, p
   const evaluated = r.subnets.filter((s) => s.metrics);
   t.true(evaluated.length >= 2);
   for (const s of evaluated) t.deepEqual(s.metrics, exByKey.get(s.key), s.key);
+  // so is the bootstrap of their AP over the images (reused subset detections or not)
+  const exSpread = new Map(ex.subnets.map((s) => [s.key, s.spread]));
+  for (const s of evaluated) {
+    t.is(s.spread!.samples, 200);
+    t.deepEqual(s.spread, exSpread.get(s.key), s.key);
+    t.true(s.spread!.AP.lo90 <= s.spread!.AP.hi90);
+  }
   t.true(r.devices.every((d) => d.chosen !== null && d.front.length >= 1));
   // everything is cached now
   const again = await search(opts);
@@ -302,6 +338,10 @@ test('onnxruntime workers on a small grid: pruned and exhaustive fronts agree, p
   const files = await writeSearchReport(r, join(tmp, 'report'));
   t.deepEqual(readdirSync(join(tmp, 'report')).sort(), ['pareto-ort-cpu-1t.png', 'pareto-ort-cpu-1t.svg', 'pareto-ort-cpu-2t.png', 'pareto-ort-cpu-2t.svg', 'pareto.json']);
   t.is(files.plots.length, 2);
+  // error bars: one per evaluated subnet and front entry
+  const svg = readFileSync(files.plots[0].svg, 'utf8');
+  t.is((svg.match(/<path d="M/g) ?? []).length, evaluated.length + r.devices[0].front.length);
+  t.regex(svg, /90% bootstrap interval, 200 resamples/);
 });
 
 test('report: the plot shows evaluated subnets, ruled-out ones, the front and the chosen subnet', async (t) => {

@@ -173,13 +173,45 @@ class ViTBlock(nn.Module):
         return x
 
 
+def stem_stride(a):
+    """The convolutional stem's stride (2 per layer), 1 without a stem."""
+    stem = a.get('stem')
+    return 2 ** len(stem['channels']) if stem else 1
+
+
+class ConvStem(nn.Module):
+    """The hybrid-ViT stem (backbone.stem {type: 'conv', channels, eps}): per channel count a 3x3
+    conv of stride 2 (padding 1, no bias), LayerNorm over channels, SiLU (`backbone.stem.{i}`);
+    [B, 3, R, R] -> [B, channels[-1], R/S, R/S], S = 2^len(channels)."""
+
+    def __init__(self, c_in, channels, eps):
+        super().__init__()
+        layers = []
+        for c in channels:
+            layers.append(ConvNormAct(c_in, c, 3, eps, stride=2))
+            c_in = c
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x):
+        for m in self.layers:
+            x = m(x)
+        return x
+
+
 class Backbone(nn.Module):
     def __init__(self, a):
         super().__init__()
         c, p0, s = a['width'], a['storedPatch'], a['posGrid']
         self.global_blocks = set(a['globalBlocks'])
         self.cls = bool(a.get('clsToken', False))
-        self.patch_embed = nn.Conv2d(a['inChannels'], c, kernel_size=p0, stride=p0)
+        stem = a.get('stem')
+        if stem:
+            # the patch embedding runs on the stem's output: kernel storedPatch / S
+            self.stem = ConvStem(a['inChannels'], stem['channels'], stem['eps'])
+            k = p0 // stem_stride(a)
+            self.patch_embed = nn.Conv2d(stem['channels'][-1], c, kernel_size=k, stride=k)
+        else:
+            self.patch_embed = nn.Conv2d(a['inChannels'], c, kernel_size=p0, stride=p0)
         if self.cls:
             self.cls_token = nn.Parameter(torch.zeros(1, 1, c))
         self.pos_embed = nn.Parameter(torch.zeros(1, (1 if self.cls else 0) + s * s, c))
@@ -200,9 +232,9 @@ class Projector(nn.Module):
 class ConvNormAct(nn.Module):
     """Conv without bias, LayerNorm over channels, SiLU (`<name>.conv`, `<name>.norm`)."""
 
-    def __init__(self, c_in, c_out, k, eps):
+    def __init__(self, c_in, c_out, k, eps, stride=1):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, kernel_size=k, padding=k // 2, bias=False)
+        self.conv = nn.Conv2d(c_in, c_out, kernel_size=k, stride=stride, padding=k // 2, bias=False)
         self.norm = nn.LayerNorm(c_out, eps=eps)
 
     def forward(self, x):
@@ -358,7 +390,9 @@ class Supernet(nn.Module):
 
     # -- weight resizing (constants of a subnet) --
     def patch_kernel(self, patch):
-        return resize_patch_kernel(self.backbone.patch_embed.weight, patch)
+        """The patch-embedding kernel for a patch size (with a conv stem: for patch / S on the
+        stem's output)."""
+        return resize_patch_kernel(self.backbone.patch_embed.weight, patch // stem_stride(self.arch['backbone']))
 
     def pos_table(self, grid):
         """The patch position table resized to grid x grid, [1, C, G, G] (row-major spatial)."""
@@ -370,13 +404,12 @@ class Supernet(nn.Module):
         a = torch.full_like(xs, float(self.arch['anchorSize']))
         return torch.stack([(xs + 0.5) / grid, (ys + 0.5) / grid, a, a], dim=-1).reshape(1, grid * grid, 4)
 
-    def forward(self, image, config, exits=False, kernel=None, pos_table=None):
-        """image [B, 3, R, R] (normalised). Returns (boxes [B,Q,4], logits [B,Q,K]); with
-        exits=True also (boxes_list, logits_list) for decoder depths l = 0..L.
-        `kernel` / `pos_table` may be given precomputed (export); by default they are resized here."""
+    def memory(self, image, config, kernel=None, pos_table=None):
+        """Steps 1-5 (backbone and projector): image [B, 3, R, R] -> (memory [B, G*G, D]
+        row-major, G). Training (snc_train/forward.py) runs the same code."""
         a = self.arch
         bb = a['backbone']
-        p, nw, L, Q = config['patch'], config['windows'], config['layers'], config['queries']
+        p, nw = config['patch'], config['windows']
         R = config['resolution']
         if not torch.jit.is_tracing():
             assert image.shape[-1] == image.shape[-2] == R and R % (p * nw) == 0, (tuple(image.shape), config)
@@ -388,7 +421,9 @@ class Supernet(nn.Module):
             kernel = self.patch_kernel(p)
         if pos_table is None:
             pos_table = self.pos_table(G)
-        x = F.conv2d(image, kernel, self.backbone.patch_embed.bias, stride=p)  # [B, C, G, G]
+        if 'stem' in bb:
+            image = self.backbone.stem(image)  # [B, c, R/S, R/S]
+        x = F.conv2d(image, kernel, self.backbone.patch_embed.bias, stride=p // stem_stride(bb))  # [B, C, G, G]
         x = to_window_major(x, nw) + to_window_major(pos_table, nw)
         N, C = G * G, x.shape[-1]
         nwin = nw * nw
@@ -414,6 +449,16 @@ class Supernet(nn.Module):
             memory = self.projector(grid_in).flatten(2).transpose(1, 2)
         else:
             memory = to_row_major(self.projector(taps), nw, G)
+        return memory, G
+
+    def forward(self, image, config, exits=False, kernel=None, pos_table=None):
+        """image [B, 3, R, R] (normalised). Returns (boxes [B,Q,4], logits [B,Q,K]); with
+        exits=True also (boxes_list, logits_list) for decoder depths l = 0..L.
+        `kernel` / `pos_table` may be given precomputed (export); by default they are resized here."""
+        a = self.arch
+        L, Q = config['layers'], config['queries']
+        B = image.shape[0]
+        memory, G = self.memory(image, config, kernel, pos_table)
 
         # 6. two-stage proposals
         ts = self.two_stage
