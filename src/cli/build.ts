@@ -64,6 +64,8 @@ export async function run(argv: string[]): Promise<number> {
     lines.push(`${s.target.name} (budget ${s.target.budgetMs} ms, ${s.target.precision}):`);
     lines.push(`  subnet     ${c.key}`);
     lines.push(`  accuracy   ${metric} ${c.metrics[metric].toFixed(3)} on ${result.dataImages} validation images`);
+    const q = s.quantization;
+    if (q) lines.push(`  quantized  ${q.precision}${q.format ? ` ${q.format}` : ''}: AP ${q.ap.float.toFixed(3)} -> ${q.ap.quantized.toFixed(3)} (${(100 * (q.ap.quantized - q.ap.float)).toFixed(2)} points), ${(q.bytes.float / 1e6).toFixed(2)} -> ${(q.bytes.quantized / 1e6).toFixed(2)} MB`);
     lines.push(`  predicted  ${c.predictedMs.toFixed(2)} ms (LUT ${rel(s.lut.path)}, ${s.lut.source})`);
     lines.push(
       m

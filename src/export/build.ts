@@ -5,9 +5,11 @@
  * reference subnets. Every step after the LUT is cached by the hash of its inputs (steps.ts).
  *
  * The device steps are one list (DEVICE_STEPS), run in order on a device's state: a step reads
- * what the steps before it left (the choice, the model) and leaves its own. Quantization joins as
- * one more step between the export and the measurement, keyed by the model it reads and the
- * calibration set, replacing the state's model with the quantized one.
+ * what the steps before it left (the choice, the model) and leaves its own. Quantization (devices
+ * built at int8 or nupes) is the step between the export and the measurement, keyed by the float
+ * model it reads, the calibration set and its settings: it writes the quantized model.onnx (the
+ * float one stays beside it as model.float.onnx), measures the AP of both on the validation set
+ * and replaces the state's model with the quantized one.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -21,15 +23,22 @@ import { loadSupernet, type Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { EvalCache, datasetHash } from '../eval/cache.js';
 import type { CocoMetrics } from '../eval/coco-eval.js';
+import { buildSubnet } from '../detr/model.js';
 import { hostInfo } from '../latency/host.js';
 import { subnetInputs } from '../latency/model-inputs.js';
 import { RelativeTimer, type RelativeRepeat } from '../latency/relative.js';
 import { quantile } from '../latency/stats.js';
 import { checkAvailable, runtimeVersion } from '../latency/runtime.js';
+import { encodeModel } from '../onnx/writer.js';
+import { calibrationSet } from '../quant/calibrate.js';
+import { evaluateModelBytes } from '../quant/evaluate-model.js';
+import { formatFor } from '../quant/qdq.js';
+import { quantizeModel } from '../quant/quantize.js';
 import { fastestSubnet, smallestBudget } from '../search/budget.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { bestUnderBudget } from '../search/pareto.js';
 import { search, SEARCH_METRICS, type SearchProgress } from '../search/search.js';
-import type { BuildConfig, DeviceTarget } from './config.js';
+import type { BuildConfig, DataSource, DeviceTarget } from './config.js';
 import { PACKAGE_LUTS, resolveLut, type LutChoice } from './lut-source.js';
 import { fileSha256, StepCache } from './steps.js';
 
@@ -85,6 +94,27 @@ export interface BuiltModel {
   precision: string;
 }
 
+/** What quantization did to the chosen subnet (devices built at int8 or nupes). */
+export interface QuantizationSummary {
+  precision: string;
+  /** int8: the QDQ format and why; nupes: undefined. */
+  format?: string;
+  formatWhy?: string;
+  ranges?: string;
+  perChannel: boolean;
+  calibrationImages: number;
+  layersQuantized: number;
+  keptFloat: number;
+  /** End-to-end output SQNR against the float model (dB), per output. */
+  outputsSqnrDb: Record<string, number>;
+  /** The float model kept beside the quantized one. */
+  floatModel: { path: string; bytes: number };
+  bytes: { float: number; quantized: number };
+  /** AP and AP50 of the float and the quantized model on the validation set. */
+  ap: { images: number; float: number; quantized: number; ap50Float: number; ap50Quantized: number };
+  seconds: number;
+}
+
 /** Medians over MEASURE_REPEATS repeats. */
 export interface ModelMeasurement {
   measuredMs: number;
@@ -105,6 +135,7 @@ export interface DeviceState {
   search?: SearchSummary;
   choice?: Choice;
   model?: BuiltModel;
+  quantization?: QuantizationSummary;
   measurement?: ModelMeasurement | null;
   /** Why the model was not measured (a device this machine cannot run). */
   notMeasured?: string;
@@ -116,6 +147,8 @@ export interface BuildContext {
   net: Supernet;
   data: CocoDataset;
   dataHash: string;
+  /** The calibration set (when a device is quantized) and its hash. */
+  calibration?: { dir: string; hash: string };
   cache: StepCache;
   evalCache: EvalCache | null;
   onProgress: (p: BuildProgress) => void;
@@ -123,6 +156,8 @@ export interface BuildContext {
 
 export interface DeviceStep {
   name: string;
+  /** Whether the step is part of this device's build (default: always). */
+  applies?(s: DeviceState): boolean;
   /** Everything the step's result depends on. */
   inputs(s: DeviceState, ctx: BuildContext): unknown;
   run(s: DeviceState, ctx: BuildContext): Promise<{ result: unknown; files?: string[] }>;
@@ -183,15 +218,78 @@ export const chooseStep: DeviceStep = {
   apply: (s, r) => (s.choice = r as Choice),
 };
 
+/** Where the export writes: model.onnx, or model.float.onnx when a quantize step follows. */
+export function floatModelPath(cfg: BuildConfig, t: DeviceTarget): string {
+  return t.precision === 'fp32' ? modelPath(cfg, t) : join(cfg.out, t.name, 'model.float.onnx');
+}
+
 export const exportStep: DeviceStep = {
   name: 'export',
-  inputs: (s, ctx) => ({ weights: ctx.net.weights.hash, config: need(s.choice, 'the choice').key, precision: 'fp32', snc: SNC_VERSION, out: modelPath(ctx.cfg, s.target) }),
+  inputs: (s, ctx) => ({ weights: ctx.net.weights.hash, config: need(s.choice, 'the choice').key, precision: 'fp32', snc: SNC_VERSION, out: floatModelPath(ctx.cfg, s.target) }),
   async run(s, ctx) {
-    const path = modelPath(ctx.cfg, s.target);
+    const path = floatModelPath(ctx.cfg, s.target);
     const bytes = exportSubnetToFile(ctx.net, need(s.choice, 'the choice').config, path);
     return { result: { path, sha256: fileSha256(path), bytes: bytes.length, precision: 'fp32' } satisfies BuiltModel, files: [path] };
   },
   apply: (s, r) => (s.model = r as BuiltModel),
+};
+
+export const quantizeStep: DeviceStep = {
+  name: 'quantize',
+  applies: (s) => s.target.precision !== 'fp32',
+  inputs: (s, ctx) => ({
+    model: need(s.model, 'the float model').sha256,
+    calibration: need(ctx.calibration, 'the calibration set').hash,
+    data: ctx.dataHash,
+    precision: s.target.precision,
+    quant: s.target.quant,
+    format: s.target.precision === 'int8' ? formatFor(s.target.device.runtime).format : undefined,
+    snc: SNC_VERSION,
+    out: modelPath(ctx.cfg, s.target),
+  }),
+  async run(s, ctx) {
+    const t0 = performance.now();
+    const choice = need(s.choice, 'the choice');
+    const float = need(s.model, 'the float model');
+    const { precision, quant, device } = s.target;
+    const set = calibrationSet(need(ctx.calibration, 'the calibration set').dir, { resolution: choice.config.resolution, preprocess: ctx.net.spec.preprocess }, quant.calibrationImages, 'data.calibration');
+    const int8 = precision === 'int8';
+    const chosen = formatFor(device.runtime);
+    let phase = 'calibration';
+    const report = (what: string) => (n: number, total: number) => ctx.onProgress({ device: s.target.name, step: 'quantize', detail: `${what} ${n}/${total} images` });
+    const res = await quantizeModel(
+      buildSubnet(ctx.net, choice.config),
+      set,
+      { ranges: quant.ranges, weights: precision === 'fp32' ? 'int8' : precision, perChannel: quant.perChannel, format: chosen.format, formatWhy: chosen.why, sqnrImages: 0 },
+      { onPhase: (p) => (phase = p), onProgress: (n, total) => report(phase)(n, total) },
+    );
+    const bytes = encodeModel(res.model);
+    const path = modelPath(ctx.cfg, s.target);
+    writeFileAtomic(path, bytes);
+    const problems = new Problems(false);
+    const a = await evaluateModelBytes(readFileSync(float.path), float.path, ctx.data, problems, { onProgress: report('AP of the float model') });
+    const b = await evaluateModelBytes(bytes, path, ctx.data, problems, { onProgress: report('AP of the quantized model') });
+    const summary: QuantizationSummary = {
+      precision,
+      ...(int8 ? { format: chosen.format, formatWhy: chosen.why, ranges: quant.ranges } : {}),
+      perChannel: quant.perChannel,
+      calibrationImages: res.calibrationImages,
+      layersQuantized: res.layers.length,
+      keptFloat: res.float.length,
+      outputsSqnrDb: res.outputs,
+      floatModel: { path: float.path, bytes: float.bytes },
+      bytes: { float: float.bytes, quantized: bytes.length },
+      ap: { images: a.images, float: a.metrics.AP, quantized: b.metrics.AP, ap50Float: a.metrics.AP50, ap50Quantized: b.metrics.AP50 },
+      seconds: (performance.now() - t0) / 1000,
+    };
+    const model: BuiltModel = { path, sha256: fileSha256(path), bytes: bytes.length, precision };
+    return { result: { model, quantization: summary }, files: [path] };
+  },
+  apply(s, r) {
+    const x = r as { model: BuiltModel; quantization: QuantizationSummary };
+    s.model = x.model;
+    s.quantization = x.quantization;
+  },
 };
 
 export const measureStep: DeviceStep = {
@@ -251,8 +349,8 @@ export const measureStep: DeviceStep = {
   },
 };
 
-/** The steps after the LUT, in order; quantization goes after the export. */
-export const DEVICE_STEPS: readonly DeviceStep[] = [searchStep, chooseStep, exportStep, measureStep];
+/** The steps after the LUT, in order. */
+export const DEVICE_STEPS: readonly DeviceStep[] = [searchStep, chooseStep, exportStep, quantizeStep, measureStep];
 
 export function modelPath(cfg: BuildConfig, t: DeviceTarget): string {
   return join(cfg.out, t.name, 'model.onnx');
@@ -264,9 +362,8 @@ export function loadConfigSupernet(cfg: BuildConfig): Supernet {
   return loadSupernet(existsSync(local) && statSync(local).isDirectory() ? local : cfg.supernet);
 }
 
-/** The validation folder: as given, or a synthetic set generated on first use. */
-export async function ensureValidation(cfg: BuildConfig, onProgress: (p: BuildProgress) => void): Promise<string> {
-  const v = cfg.validation;
+/** A data set of the config: the folder as given, or a synthetic set generated on first use. */
+export async function ensureData(cfg: BuildConfig, v: DataSource, key: 'validation' | 'calibration', onProgress: (p: BuildProgress) => void): Promise<string> {
   if (v.kind === 'folder') return v.dir;
   const ann = join(v.dir, 'annotations.json');
   if (existsSync(ann)) {
@@ -279,13 +376,18 @@ export async function ensureValidation(cfg: BuildConfig, onProgress: (p: BuildPr
     const same = info?.generator === 'snc data synth' && info.version === String(SYNTH_VERSION) && info.seed === v.synth.seed && info.size === v.synth.size && info.images === v.synth.images;
     if (same) return v.dir;
     throw new SncError(
-      `${cfg.source}: data.validation.synth.dir ${v.dir} already holds a data set that is not ${v.synth.images} synthetic images of seed ${v.synth.seed} at ${v.synth.size} px; delete that folder or name another dir`,
+      `${cfg.source}: data.${key}.synth.dir ${v.dir} already holds a data set that is not ${v.synth.images} synthetic images of seed ${v.synth.seed} at ${v.synth.size} px; delete that folder or name another dir`,
     );
   }
   // no annotations.json: nothing there, or a set whose generation was interrupted (synthesize
   // writes the annotations last); force lets it replace its own numbered images, nothing else
-  await synthesize({ out: v.dir, images: v.synth.images, seed: v.synth.seed, size: v.synth.size, force: true, onProgress: (done, total) => onProgress({ step: 'data', detail: `generating the synthetic validation set: ${done}/${total} images` }) });
+  await synthesize({ out: v.dir, images: v.synth.images, seed: v.synth.seed, size: v.synth.size, force: true, onProgress: (done, total) => onProgress({ step: 'data', detail: `generating the synthetic ${key} set: ${done}/${total} images` }) });
   return v.dir;
+}
+
+/** The validation folder: as given, or a synthetic set generated on first use. */
+export function ensureValidation(cfg: BuildConfig, onProgress: (p: BuildProgress) => void): Promise<string> {
+  return ensureData(cfg, cfg.validation, 'validation', onProgress);
 }
 
 export interface BuildOptions {
@@ -335,11 +437,19 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const data = readCocoDataset(dataDir, {}, new Problems());
   if (!data.images.length) throw new SncError(`${cfg.source}: the validation set ${dataDir} lists no images`);
   mapClasses(net.spec.classes, data.categories);
+  let calibration: BuildContext['calibration'];
+  if (cfg.calibration) {
+    const dir = await ensureData(cfg, cfg.calibration, 'calibration', onProgress);
+    const calib = readCocoDataset(dir, {}, new Problems());
+    if (!calib.images.length) throw new SncError(`${cfg.source}: the calibration set ${dir} lists no images`);
+    calibration = { dir, hash: datasetHash(calib) };
+  }
   const ctx: BuildContext = {
     cfg,
     net,
     data,
     dataHash: datasetHash(data),
+    ...(calibration ? { calibration } : {}),
     cache: new StepCache(join(cfg.out, '.cache')),
     evalCache: opts.evalCache === undefined ? EvalCache.default() : opts.evalCache,
     onProgress,
@@ -347,6 +457,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   for (const s of states)
     for (const step of opts.steps ?? DEVICE_STEPS) {
+      if (step.applies && !step.applies(s)) continue;
       onProgress({ device: s.target.name, step: step.name, detail: 'starting' });
       const out = await ctx.cache.run(`${step.name}-${s.target.name}`, step.inputs(s, ctx), () => step.run(s, ctx));
       step.apply(s, out.result);

@@ -14,9 +14,16 @@ import { z } from 'zod';
 import { SncError, choices } from '../errors.js';
 import { listDevices, loadDevice, type Device } from '../latency/device.js';
 
-/** Precisions a device can be built at (int8 and nupes4 join when quantization lands). */
-export const PRECISIONS = ['fp32'] as const;
+/**
+ * Precisions a device can be built at: fp32 (the exported float model), int8 (QDQ int8 weights and
+ * activations, for a device whose descriptor runs int8 models) and nupes8 / nupes4 (weight-only
+ * power-exponent codes decoded at load; the compute stays float, so an fp32 device's LUT holds).
+ */
+export const PRECISIONS = ['fp32', 'int8', 'nupes8', 'nupes4'] as const;
 export type BuildPrecision = (typeof PRECISIONS)[number];
+/** The device precision (descriptor) each build precision runs on. */
+const RUNS_ON: Record<BuildPrecision, 'fp32' | 'int8'> = { fp32: 'fp32', int8: 'int8', nupes8: 'fp32', nupes4: 'fp32' };
+export const RANGE_METHODS = ['minmax', 'percentile', 'entropy', 'mse'] as const;
 
 const folder = (what: string) => z.string().min(1).describe(what);
 
@@ -37,6 +44,9 @@ const DeviceOptions = z
   .strictObject({
     lut: z.string().min(1).optional().describe('the LUT file to use (default: lut/<device>/<supernet>.json when it fits this host, else one profiled into the cache)'),
     measureSeconds: z.number().positive().default(3).describe('how long the built model is timed, with its references, in seconds > 0 (default 3)'),
+    ranges: z.enum(RANGE_METHODS).default('mse').describe(`int8: how activation ranges are calibrated: ${RANGE_METHODS.join(', ')} (default mse)`),
+    perChannel: z.boolean().default(true).describe('int8 and nupes: one weight scale per output channel (default true)'),
+    calibrationImages: z.number().int().min(1).default(64).describe('quantized precisions: calibration images used, an integer >= 1 (default 64)'),
   })
   .describe('per-device options');
 
@@ -50,7 +60,7 @@ const DeviceEntry = z
       .describe('the folder under the build folder (letters, digits, . _ -); default the device name'),
     budgetMs: z.number().positive().describe('the latency budget in milliseconds, a number > 0'),
     precision: z.enum(PRECISIONS).default('fp32').describe(`the precision the model is built at: ${PRECISIONS.join(', ')}`),
-    options: DeviceOptions.default({ measureSeconds: 3 }),
+    options: DeviceOptions.default({ measureSeconds: 3, ranges: 'mse', perChannel: true, calibrationImages: 64 }),
   })
   .describe('one target device');
 
@@ -78,7 +88,9 @@ export const ConfigSchema = z
   .strictObject({
     $schema: z.string().optional().describe('the JSON Schema of this file (snc.config.schema.json)'),
     supernet: z.string().min(1).describe('a supernet folder (supernet.json + weights.safetensors) or a preset name such as shapes-tiny'),
-    data: z.strictObject({ validation: DataSet }).describe('the data sets: validation (accuracy of the subnets)'),
+    data: z
+      .strictObject({ validation: DataSet, calibration: DataSet.optional().describe('calibration images for devices built at int8 or nupes (a set other than validation)') })
+      .describe('the data sets: validation (accuracy of the subnets) and, for quantized devices, calibration'),
     out: z.string().min(1).default('build').describe('the build folder, relative to the config file (default build)'),
     search: SearchSettings.default({ metric: 'ap', exhaustive: false, includeUntrained: false }),
     check: CheckSettings.default({ references: 6, repeats: 6, maxRepeats: 12, repeatSeconds: 1, confidence: 0.95, regressionTolerance: 0.1 }),
@@ -155,7 +167,7 @@ export function issueMessage(source: string, doc: unknown, issue: z.core.$ZodIss
   const what = schemaAt(ConfigSchema, issue.path)?.description;
   if (value === undefined) return `${source}: ${at} is missing${what ? `: ${what}` : ''}`;
   const shown = JSON.stringify(value);
-  return `${source}: ${at} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown} is not valid (${issue.message.replace(/^Invalid input: /, '')})${what ? `; valid: ${what}` : ''}`;
+  return `${source}: ${at} ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown} is not valid (${issue.message.replace(/^Invalid (input|option): /, '')})${what ? `; valid: ${what}` : ''}`;
 }
 
 /** Parses and validates a config's text; every problem is an SncError naming its key. */
@@ -201,6 +213,8 @@ export interface DeviceTarget {
   /** The LUT the config names (absolute), if any. */
   lut?: string;
   measureSeconds: number;
+  /** Quantization settings (used when precision is not fp32). */
+  quant: { ranges: (typeof RANGE_METHODS)[number]; perChannel: boolean; calibrationImages: number };
   /** Index in the config's devices list (for messages). */
   index: number;
 }
@@ -212,6 +226,8 @@ export interface BuildConfig {
   root: string;
   supernet: string;
   validation: DataSource;
+  /** Calibration images (present when a device is built at a quantized precision). */
+  calibration?: DataSource;
   out: string;
   search: ConfigFile['search'];
   check: ConfigFile['check'];
@@ -234,8 +250,15 @@ export function resolveConfig(cfg: ConfigFile, source: string, root: string, onl
       const known = !d.device.endsWith('.json');
       throw new SncError(known ? `${source}: devices[${index}].device '${d.device}' is not a known device; valid devices are ${choices(listDevices())} (or a descriptor .json file)` : `${source}: devices[${index}].device: ${e.message}`);
     }
-    if (device.precision !== d.precision)
-      throw new SncError(`${source}: devices[${index}].precision '${d.precision}' does not match device ${device.name}, which runs ${device.precision} models; valid: a device whose descriptor says precision ${choices([...PRECISIONS])}`);
+    if (device.precision !== RUNS_ON[d.precision]) {
+      const fit = PRECISIONS.filter((p) => RUNS_ON[p] === device.precision);
+      const base = device.name.replace(/-int8$/, '');
+      const other = RUNS_ON[d.precision] === 'int8' ? `${base}-int8` : base;
+      const hint = listDevices().includes(other) ? `; device ${other} runs ${RUNS_ON[d.precision]} models` : '';
+      throw new SncError(`${source}: devices[${index}].precision '${d.precision}' does not fit device ${device.name}, which runs ${device.precision} models; valid precisions on it are ${choices(fit)}${hint}`);
+    }
+    if (d.precision !== 'fp32' && !cfg.data.calibration)
+      throw new SncError(`${source}: devices[${index}].precision '${d.precision}' needs calibration images: data.calibration is missing; valid: a COCO folder, or { "synth": { "dir", "images", "seed" } } (a seed other than the validation set's)`);
     return {
       name: d.name ?? deviceBaseName(d.device),
       device,
@@ -243,6 +266,7 @@ export function resolveConfig(cfg: ConfigFile, source: string, root: string, onl
       precision: d.precision,
       lut: d.options.lut ? abs(d.options.lut) : undefined,
       measureSeconds: d.options.measureSeconds,
+      quant: { ranges: d.options.ranges, perChannel: d.options.perChannel, calibrationImages: d.options.calibrationImages },
       index,
     };
   });
@@ -252,17 +276,21 @@ export function resolveConfig(cfg: ConfigFile, source: string, root: string, onl
     for (const o of only) if (!names.includes(o)) throw new SncError(`--device '${o}' is not in ${source}; valid devices are ${choices(names)}`);
     picked = devices.filter((d) => only.includes(d.name));
   }
-  const v = cfg.data.validation;
-  let validation: DataSource;
-  if (typeof v === 'string') {
+  const dataSource = (key: 'validation' | 'calibration', v: z.output<typeof DataSet>): DataSource => {
+    if (typeof v !== 'string') return { kind: 'synth', dir: abs(v.synth.dir), synth: { ...v.synth, dir: abs(v.synth.dir) } };
     const dir = abs(v);
-    if (opts.needData === false) validation = { kind: 'folder', dir };
-    else if (!existsSync(dir) || !statSync(dir).isDirectory())
-      throw new SncError(`${source}: data.validation folder ${v} does not exist (resolved to ${dir}); valid: a COCO folder with annotations.json and images/, or { "synth": { "dir", "images", "seed" } } to generate one`);
-    else if (!existsSync(join(dir, 'annotations.json'))) throw new SncError(`${source}: data.validation folder ${v} has no annotations.json; valid: a COCO folder with annotations.json and images/`);
-    else validation = { kind: 'folder', dir };
-  } else validation = { kind: 'synth', dir: abs(v.synth.dir), synth: { ...v.synth, dir: abs(v.synth.dir) } };
-  return { source, root, supernet: cfg.supernet, validation, out: abs(cfg.out), search: cfg.search, check: cfg.check, devices: picked };
+    if (opts.needData === false) return { kind: 'folder', dir };
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new SncError(`${source}: data.${key} folder ${v} does not exist (resolved to ${dir}); valid: a COCO folder with annotations.json and images/, or { "synth": { "dir", "images", "seed" } } to generate one`);
+    if (!existsSync(join(dir, 'annotations.json'))) throw new SncError(`${source}: data.${key} folder ${v} has no annotations.json; valid: a COCO folder with annotations.json and images/`);
+    return { kind: 'folder', dir };
+  };
+  const validation = dataSource('validation', cfg.data.validation);
+  const quantized = picked.some((d) => d.precision !== 'fp32');
+  const calibration = cfg.data.calibration && quantized ? dataSource('calibration', cfg.data.calibration) : undefined;
+  if (calibration && calibration.dir === validation.dir)
+    throw new SncError(`${source}: data.calibration is the validation set (${validation.dir}); valid: another set, so that the accuracy after quantization is measured on images calibration never saw`);
+  return { source, root, supernet: cfg.supernet, validation, ...(calibration ? { calibration } : {}), out: abs(cfg.out), search: cfg.search, check: cfg.check, devices: picked };
 }
 
 /** The config snc build uses without --config and without snc.config.json: the embedded default. */

@@ -11,7 +11,7 @@ import { SncError } from '../errors.js';
 import type { Device } from '../latency/device.js';
 import type { HostInfo } from '../latency/host.js';
 import { writeFileAtomic } from '../util/fs.js';
-import type { BuildResult, BuiltModel, Choice, ModelMeasurement, StepRun } from './build.js';
+import type { BuildResult, BuiltModel, Choice, ModelMeasurement, QuantizationSummary, StepRun } from './build.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import type { LutSource } from './lut-source.js';
 
@@ -29,6 +29,8 @@ export interface DeviceReport {
   chosen: Choice;
   /** The fastest subnet of the grid on the LUT. */
   model: BuiltModel & { file: string };
+  /** Devices built at int8 or nupes: what quantization did (AP before and after on the validation set). */
+  quantization?: QuantizationSummary;
   measurement: ModelMeasurement | null;
   notMeasured?: string;
   /** The LUT's own validation (snc lut validate, beside the LUT file), when there is one. */
@@ -89,6 +91,7 @@ export function deviceReports(r: BuildResult): DeviceReport[] {
       },
       chosen: s.choice!,
       model: { ...s.model!, file: relative(r.cfg.out, s.model!.path) },
+      ...(s.quantization ? { quantization: s.quantization } : {}),
       measurement: s.measurement ?? null,
       ...(s.notMeasured ? { notMeasured: s.notMeasured } : {}),
       validation: lutValidation(s.lut.path, lut.supernet.familyHash),
@@ -166,6 +169,8 @@ export function devicePage(d: DeviceReport, history: HistoryEntry[], baseline?: 
     ['search', `${d.search.mode}, ${d.search.evaluated.length} subnets evaluated on ${d.data.images} images, front of ${d.search.front.length}`],
   ];
   if (d.lut.skipped?.length) figures.push(['LUTs passed over', d.lut.skipped.join('; ')]);
+  const q = d.quantization;
+  if (q) figures.push(['quantization', `${q.precision}${q.format ? ` ${q.format}` : ''}: ${d.search.metric === 'AP50' ? `AP50 ${q.ap.ap50Float.toFixed(4)} -> ${q.ap.ap50Quantized.toFixed(4)}` : `AP ${q.ap.float.toFixed(4)} -> ${q.ap.quantized.toFixed(4)}`} on ${q.ap.images} images`]);
   const sets: { name: string; points: { x: number; y: number; label: string }[] }[] = [];
   if (d.validation) sets.push({ name: `snc lut validate (${d.validation.samples.length} subnets)`, points: d.validation.samples.map((s) => ({ x: s.predictedMs, y: s.measuredMs, label: `${s.config}: predicted ${s.predictedMs.toFixed(2)}, measured ${s.measuredMs.toFixed(2)} ms` })) });
   if (m)
@@ -194,8 +199,24 @@ export function devicePage(d: DeviceReport, history: HistoryEntry[], baseline?: 
     figures,
     pareto: { metric, xLabel: `predicted latency on ${d.device.name} (ms)`, points: d.search.evaluated.map(pt), front: d.search.front.map((k) => byKey.get(k)).filter((e) => e).map((e) => pt(e!)), chosen: byKey.has(d.chosen.key) ? pt(byKey.get(d.chosen.key)!) : null, budgetMs: d.budgetMs },
     validation: sets.length ? { sets, note: notes.join('; ') } : null,
+    quantization: q ? quantTable(q) : null,
     history: checks.length ? { budgetMs: d.budgetMs, baselineMs: num(baselineMs) >= 0 ? baselineMs : null, baselineSource: baseline?.source ?? lastBaseline?.baseline ?? null, checks } : null,
     steps: d.steps,
+  };
+}
+
+function quantTable(q: QuantizationSummary): NonNullable<DevicePage['quantization']> {
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const pts = (a: number, b: number) => `${(100 * (b - a) >= 0 ? '+' : '') + (100 * (b - a)).toFixed(2)} points`;
+  const sqnr = Object.entries(q.outputsSqnrDb).map(([k, v]) => `${k} ${v.toFixed(1)} dB`).join(', ');
+  return {
+    header: ['model', 'AP', 'AP50', 'file', 'output SQNR'],
+    rows: [
+      ['float (model.float.onnx)', q.ap.float.toFixed(4), q.ap.ap50Float.toFixed(4), mb(q.bytes.float), '-'],
+      [`${q.precision}${q.format ? ` ${q.format}` : ''} (model.onnx)`, q.ap.quantized.toFixed(4), q.ap.ap50Quantized.toFixed(4), mb(q.bytes.quantized), sqnr],
+      ['change', pts(q.ap.float, q.ap.quantized), pts(q.ap.ap50Float, q.ap.ap50Quantized), `${((100 * q.bytes.quantized) / q.bytes.float).toFixed(1)}%`, ''],
+    ],
+    note: `${q.layersQuantized} layers quantized, ${q.keptFloat} kept float; ${q.perChannel ? 'per-channel' : 'per-tensor'} weights${q.ranges ? `, ${q.ranges} activation ranges` : ''}${q.formatWhy ? ` (${q.formatWhy})` : ''}; calibrated on ${q.calibrationImages} images; AP on the ${q.ap.images} validation images.`,
   };
 }
 

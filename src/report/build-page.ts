@@ -53,6 +53,8 @@ export interface DevicePage {
   pareto: ParetoData;
   validation: ValidationData | null;
   history: CheckHistoryData | null;
+  /** The quantization table (float vs quantized model), when the device was built quantized. */
+  quantization: { header: string[]; rows: string[][]; note: string } | null;
   /** Steps of the last build: name, ran or cached, seconds. */
   steps: { name: string; cached: boolean; seconds: number }[];
 }
@@ -139,6 +141,7 @@ export function renderBuildHtml(p: BuildPage): string {
     out.push(figure(validationChart(d), `LUT validation: ${d.validation?.note ?? ''}`, 'validation'));
     out.push(figure(historyChart(d), 'snc check history: the model at the LUT speed, its confidence interval, the budget and the baseline', 'history'));
     out.push('</div>');
+    if (d.quantization) out.push(`<h3>Quantization</h3>`, table(d.quantization.header, d.quantization.rows, 'quantization'), `<p class="note">${esc(d.quantization.note)}</p>`);
     if (d.history?.checks.length)
       out.push(
         table(
@@ -166,6 +169,7 @@ export function renderBuildMarkdown(p: BuildPage): string {
   const out: string[] = [`# ${p.title}`, '', `Generated ${p.generatedAt}.`, '', mdTable(p.summary.header, p.summary.rows), ''];
   for (const d of p.devices) {
     out.push(`## ${d.name}`, '', mdTable(['figure', 'value'], d.figures), '');
+    if (d.quantization) out.push('### Quantization', '', mdTable(d.quantization.header, d.quantization.rows), '', d.quantization.note, '');
     if (d.history?.checks.length) {
       const last = d.history.checks[d.history.checks.length - 1];
       out.push(`Last check (${last.at}, ${last.mode}): ${last.valueMs.toFixed(2)} ms at the LUT speed (${fmt(last.loMs)} to ${fmt(last.hiMs)}), ${last.verdict}.`, '');

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { enumerateConfigs } from '../../src/detr/spec.js';
@@ -9,7 +9,9 @@ import { EvalCache } from '../../src/eval/cache.js';
 import { build } from '../../src/export/build.js';
 import { parseConfig, resolveConfig } from '../../src/export/config.js';
 import { writeBuildReports } from '../../src/export/report.js';
+import { loadDevice } from '../../src/latency/device.js';
 import { readLut } from '../../src/latency/lut.js';
+import { decodeModel } from '../../src/onnx/reader.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
 import { relabelForThisHost } from '../helpers/host-lut.js';
 import { smallSupernet } from '../helpers/small-supernet.js';
@@ -70,4 +72,51 @@ test.serial('a build writes a model and report per device; a second build runs n
 test.serial('an impossible budget names the fastest subnet and its latency before any search', async (t) => {
   const e = await t.throwsAsync(run([0.5, 100]), { instanceOf: SncError });
   t.regex(e!.message, /devices\[0\]\.budgetMs 0\.5 is impossible on ort-cpu-1t: the fastest subnet, res=160,patch=16,windows=2,layers=1,queries=30, is predicted at \d+\.\d\d ms/);
+});
+
+test.serial('an int8 device is quantized after the export: model.onnx is int8 QDQ, the float model beside it, AP before and after in the report', async (t) => {
+  // the float LUT relabelled as the int8 device's: the step logic, not its figures, is under test
+  const lut = JSON.parse(readFileSync(small.luts[0], 'utf8'));
+  lut.device = loadDevice('ort-cpu-1t-int8');
+  const lutPath = join(tmp, 'ort-cpu-1t-int8.json');
+  writeFileSync(lutPath, JSON.stringify(lut));
+  relabelForThisHost(lutPath);
+  const doc = {
+    supernet: small.dir,
+    data: { validation: { synth: { dir: 'val', images: 6, seed: 3, size: 96 } }, calibration: { synth: { dir: 'calib', images: 4, seed: 4, size: 96 } } },
+    out: 'build-q',
+    search: { exhaustive: true, workers: 1 },
+    check: { references: 3 },
+    devices: [
+      { device: 'ort-cpu-1t-int8', budgetMs: 1000, precision: 'int8', options: { lut: lutPath, measureSeconds: 0.2 } },
+      { device: 'ort-cpu-1t', name: 'cpu-nupes4', budgetMs: 1000, precision: 'nupes4', options: { lut: small.luts[0], measureSeconds: 0.2 } },
+    ],
+  };
+  const cfg = resolveConfig(parseConfig(JSON.stringify(doc), join(tmp, 'q.json')), join(tmp, 'q.json'), tmp);
+  const r = await build({ cfg, evalCache: new EvalCache(join(tmp, 'evals')) });
+  t.deepEqual(ran(r, 0), ['search', 'choose', 'export', 'quantize', 'measure']);
+  t.deepEqual(ran(r, 1), ['search', 'choose', 'export', 'quantize', 'measure']);
+  writeBuildReports(r);
+  const ops = (p: string) => decodeModel(readFileSync(p)).graph.nodes.map((n) => n.opType);
+  for (const [name, precision] of [['ort-cpu-1t-int8', 'int8'], ['cpu-nupes4', 'nupes4']]) {
+    const dir = join(tmp, 'build-q', name);
+    const rep = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    t.like(rep, { precision, model: { precision, file: `${name}/model.onnx` }, quantization: { precision, calibrationImages: 4, ap: { images: 6 } } });
+    t.true(rep.quantization.layersQuantized > 0);
+    t.true(rep.quantization.bytes.quantized < rep.quantization.bytes.float, `${name}: the quantized file is smaller`);
+    t.true(existsSync(join(dir, 'model.float.onnx')));
+    t.false(ops(join(dir, 'model.float.onnx')).includes('DequantizeLinear'));
+    t.true(rep.measurement.measuredMs > 0);
+  }
+  t.true(ops(join(tmp, 'build-q', 'ort-cpu-1t-int8', 'model.onnx')).includes('QuantizeLinear'), 'int8 QDQ activations');
+  const html = readFileSync(join(tmp, 'build-q', 'report.html'), 'utf8');
+  t.is(html.match(/<table class="quantization">/g)!.length, 2);
+
+  // nothing changed: nothing runs; another range method redoes only that device's quantization
+  t.deepEqual(ran(await build({ cfg, evalCache: new EvalCache(join(tmp, 'evals')) }), 0), []);
+  (doc.devices[0].options as Record<string, unknown>).ranges = 'minmax';
+  const cfg2 = resolveConfig(parseConfig(JSON.stringify(doc), join(tmp, 'q.json')), join(tmp, 'q.json'), tmp);
+  const r2 = await build({ cfg: cfg2, evalCache: new EvalCache(join(tmp, 'evals')) });
+  t.deepEqual(ran(r2, 0), ['quantize', 'measure']);
+  t.deepEqual(ran(r2, 1), []);
 });

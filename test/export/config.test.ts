@@ -40,7 +40,7 @@ test('the JSON Schema says the same as the validator: required keys, no unknown 
   t.deepEqual(s.required.sort(), ['data', 'devices', 'supernet']);
   t.false(s.additionalProperties);
   t.deepEqual(s.properties.devices.items!.required.sort(), ['budgetMs', 'device']);
-  t.deepEqual(s.properties.devices.items!.properties.precision.enum, ['fp32']);
+  t.deepEqual(s.properties.devices.items!.properties.precision.enum, ['fp32', 'int8', 'nupes8', 'nupes4']);
 });
 
 test('malformed JSON: one line naming the file', (t) => {
@@ -54,7 +54,7 @@ test('an unknown key names its path and the valid keys', (t) => {
 
 test('a bad value names the key, its path, the value and what is valid', (t) => {
   t.is(msg({ ...good, devices: [{ device: 'ort-cpu-1t', budgetMs: -3 }] }), 'snc.config.json: devices[0].budgetMs -3 is not valid (Too small: expected number to be >0); valid: the latency budget in milliseconds, a number > 0');
-  t.regex(msg({ ...good, devices: [{ device: 'ort-cpu-1t', budgetMs: 15, precision: 'int4' }] }), /^snc\.config\.json: devices\[0\]\.precision "int4" is not valid \(expected "fp32"\); valid: the precision the model is built at: fp32$/);
+  t.regex(msg({ ...good, devices: [{ device: 'ort-cpu-1t', budgetMs: 15, precision: 'int4' }] }), /^snc\.config\.json: devices\[0\]\.precision "int4" is not valid \(expected one of "fp32"\|"int8"\|"nupes8"\|"nupes4"\); valid: the precision the model is built at: fp32, int8, nupes8, nupes4$/);
   t.regex(msg({ ...good, devices: [{ device: 'ort-cpu-1t' }] }), /^snc\.config\.json: devices\[0\]\.budgetMs is missing: the latency budget in milliseconds/);
   t.regex(msg({ ...good, devices: [] }), /^snc\.config\.json: devices \[\] is not valid .*; valid: the target devices, at least one$/);
   t.regex(msg({ ...good, check: { confidence: 2 } }), /^snc\.config\.json: check\.confidence 2 is not valid/);
@@ -78,6 +78,20 @@ test('resolveConfig: an unknown device names the valid ones; a missing data fold
   t.regex(e2.message, /^c: data\.validation folder nowhere does not exist/);
   const e3 = t.throws(() => resolveConfig(parseConfig(JSON.stringify(good), 'c'), 'c', dir, ['ort-wasm-1t']), { instanceOf: SncError });
   t.is(e3.message, "--device 'ort-wasm-1t' is not in c; valid devices are ort-cpu-1t");
+});
+
+test('resolveConfig: a precision the device does not run, and a quantized device without calibration images, are named', (t) => {
+  const dir = join(tmp, 'projq');
+  mkdirSync(join(dir, 'val', 'images'), { recursive: true });
+  writeFileSync(join(dir, 'val', 'annotations.json'), '{}');
+  const res = (doc: unknown) => t.throws(() => resolveConfig(parseConfig(JSON.stringify(doc), 'c'), 'c', dir), { instanceOf: SncError }).message;
+  t.is(res({ ...good, devices: [{ device: 'ort-cpu-2t', budgetMs: 5, precision: 'int8' }] }), "c: devices[0].precision 'int8' does not fit device ort-cpu-2t, which runs fp32 models; valid precisions on it are fp32, nupes8 or nupes4; device ort-cpu-2t-int8 runs int8 models");
+  t.is(res({ ...good, devices: [{ device: 'ort-wasm-1t-int8', budgetMs: 5 }] }), "c: devices[0].precision 'fp32' does not fit device ort-wasm-1t-int8, which runs int8 models; valid precisions on it are int8; device ort-wasm-1t runs fp32 models");
+  t.regex(res({ ...good, devices: [{ device: 'ort-cpu-2t-int8', budgetMs: 5, precision: 'int8' }] }), /^c: devices\[0\]\.precision 'int8' needs calibration images: data\.calibration is missing; valid: a COCO folder/);
+  t.regex(res({ ...good, data: { validation: 'val', calibration: 'val' }, devices: [{ device: 'ort-cpu-1t', budgetMs: 5, precision: 'nupes4' }] }), /^c: data\.calibration is the validation set/);
+  const ok = resolveConfig(parseConfig(JSON.stringify({ ...good, data: { validation: 'val', calibration: { synth: { dir: 'cal', images: 8, seed: 5 } } }, devices: [{ device: 'ort-cpu-2t-int8', budgetMs: 5, precision: 'int8', options: { ranges: 'entropy' } }] }), 'c'), 'c', dir);
+  t.deepEqual(ok.devices[0].quant, { ranges: 'entropy', perChannel: true, calibrationImages: 64 });
+  t.is(ok.calibration!.dir, join(dir, 'cal'));
 });
 
 test('loadConfig: a --config that does not exist is one line', (t) => {

@@ -17,6 +17,7 @@ const device = (name: string, checks: number): DevicePage => ({
   },
   validation: { sets: [{ name: 'validate', points: [{ x: 5, y: 5.2, label: 'a' }, { x: 10, y: 9.5, label: 'b' }] }], note: 'RMSPE 4%' },
   history: checks ? { budgetMs: 15, baselineMs: 12, baselineSource: 'base.json', checks: Array.from({ length: checks }, (_, i) => ({ at: `t${i}`, valueMs: 12 + i, loMs: i ? 11 + i : -Infinity, hiMs: 13 + i, verdict: 'pass', mode: 'measure' })) } : null,
+  quantization: checks ? { header: ['model', 'AP'], rows: [['float', '0.3000'], ['int8 u8s8', '0.2950']], note: '12 layers quantized' } : null,
   steps: [{ name: 'search', cached: true, seconds: 0 }],
 });
 
@@ -38,6 +39,8 @@ test('the HTML page is self-contained: no script, no external reference, text es
   t.is(html.match(/<section class="device"/g)!.length, 2);
   t.is(html.match(/<figure class="pareto">/g)!.length, 2);
   t.is(html.match(/<figure class="history">/g)!.length, 1, 'a device without checks gets a note instead of a plot');
+  t.is(html.match(/<table class="quantization">/g)!.length, 1, 'the quantization table only for the quantized device');
+  t.true(html.includes('<td>int8 u8s8</td><td>0.2950</td>'));
   t.true(html.includes('snc check history: the model at the LUT speed, its confidence interval, the budget and the baseline: no data yet.') || html.includes('no data yet'));
 });
 
@@ -52,5 +55,6 @@ test('markdown: the summary table, figures per device and the last check', (t) =
   const md = renderBuildMarkdown(page);
   t.true(md.includes('| device | budget |\n|---|---|\n| a | 15 ms |\n| b | 50 ms |'));
   t.true(md.includes('## a'));
+  t.true(md.includes('### Quantization\n\n| model | AP |\n|---|---|\n| float | 0.3000 |\n| int8 u8s8 | 0.2950 |\n\n12 layers quantized'));
   t.regex(md, /Last check \(t2, measure\): 14\.00 ms at the LUT speed \(13\.00 to 15\.00\), pass\./);
 });
