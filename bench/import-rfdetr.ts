@@ -5,7 +5,7 @@
  * peak RSS over the file size (the acceptance: a Nano-sized checkpoint, ~30 M parameters,
  * under 5 s and under 3x the file size).
  *
- *   /usr/bin/python3 train/make_nano_checkpoint.py out/rf-detr-nano-random.pth
+ *   /usr/bin/python3 train/make_rfdetr_checkpoint.py --variant nano --out out/rf-detr-nano-random.pth
  *   npx tsc -p tsconfig.json && node dist/bench/import-rfdetr.js out/rf-detr-nano-random.pth [--runs 3] [--ema] [--variant nano] [--json]
  *
  * --safetensors VARIANT also writes the checkpoint's state dict as a .safetensors (in a
