@@ -7,7 +7,6 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildBlock, buildSubnet, exitName, fullPlan } from '../../../src/detr/model.js';
 import { blockCounts } from '../../../src/detr/keys.js';
 import { rfdetrNameMap, supernetFromRfdetr, type RfdetrCheckpoint } from '../../../src/detr/rfdetr/import.js';
@@ -20,41 +19,14 @@ import { encodeModel } from '../../../src/onnx/writer.js';
 import { readSafetensors } from '../../../src/onnx/safetensors.js';
 import type { Tensor } from '../../../src/onnx/tensor.js';
 import { runOnnx } from '../../helpers/ort.js';
+import { RFDETR_TINY, RFDETR_TINY_ARGS } from '../../helpers/rfdetr-tiny.js';
 
 const BOX_TOL = 1e-4;
 const LOGIT_TOL = 1e-3;
 
-/** A copy of shared/fixtures/rfdetr-tiny (README.md beside it). */
-const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/rfdetr-tiny/', import.meta.url));
-const fixture = (f: string) => join(FIXTURES, f);
+const fixture = (f: string) => join(RFDETR_TINY, f);
 
-/** The fixture's config, as its README states it (the args RF-DETR's checkpoint carries). */
-const ARGS: Record<string, unknown> = {
-  num_classes: 90,
-  encoder: 'dinov2_windowed_small',
-  vit_encoder_num_layers: 4,
-  hidden_dim: 64,
-  out_feature_indexes: [2, 4],
-  projector_scale: ['P4'],
-  layer_norm: true,
-  rms_norm: false,
-  resolution: 128,
-  patch_size: 16,
-  num_windows: 2,
-  positional_encoding_size: 8,
-  dec_layers: 2,
-  sa_nheads: 2,
-  ca_nheads: 4,
-  dec_n_points: 2,
-  dim_feedforward: 128,
-  num_queries: 100,
-  group_detr: 3,
-  two_stage: true,
-  lite_refpoint_refine: true,
-  bbox_reparam: true,
-  decoder_norm: 'LN',
-  segmentation_head: false,
-};
+const ARGS = RFDETR_TINY_ARGS;
 /** The README's ViT: hidden size 96 with 3 heads (not DINOv2's 64-wide heads, so it is given). */
 const VIT_HEADS = 3;
 
