@@ -105,8 +105,6 @@ export interface QuantizationSummary {
   calibrationImages: number;
   layersQuantized: number;
   keptFloat: number;
-  /** End-to-end output SQNR against the float model (dB), per output. */
-  outputsSqnrDb: Record<string, number>;
   /** The float model kept beside the quantized one. */
   floatModel: { path: string; bytes: number };
   bytes: { float: number; quantized: number };
@@ -276,7 +274,6 @@ export const quantizeStep: DeviceStep = {
       calibrationImages: res.calibrationImages,
       layersQuantized: res.layers.length,
       keptFloat: res.float.length,
-      outputsSqnrDb: res.outputs,
       floatModel: { path: float.path, bytes: float.bytes },
       bytes: { float: float.bytes, quantized: bytes.length },
       ap: { images: a.images, float: a.metrics.AP, quantized: b.metrics.AP, ap50Float: a.metrics.AP50, ap50Quantized: b.metrics.AP50 },

@@ -208,13 +208,12 @@ export function devicePage(d: DeviceReport, history: HistoryEntry[], baseline?: 
 function quantTable(q: QuantizationSummary): NonNullable<DevicePage['quantization']> {
   const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
   const pts = (a: number, b: number) => `${(100 * (b - a) >= 0 ? '+' : '') + (100 * (b - a)).toFixed(2)} points`;
-  const sqnr = Object.entries(q.outputsSqnrDb).map(([k, v]) => `${k} ${v.toFixed(1)} dB`).join(', ');
   return {
-    header: ['model', 'AP', 'AP50', 'file', 'output SQNR'],
+    header: ['model', 'AP', 'AP50', 'file'],
     rows: [
-      ['float (model.float.onnx)', q.ap.float.toFixed(4), q.ap.ap50Float.toFixed(4), mb(q.bytes.float), '-'],
-      [`${q.precision}${q.format ? ` ${q.format}` : ''} (model.onnx)`, q.ap.quantized.toFixed(4), q.ap.ap50Quantized.toFixed(4), mb(q.bytes.quantized), sqnr],
-      ['change', pts(q.ap.float, q.ap.quantized), pts(q.ap.ap50Float, q.ap.ap50Quantized), `${((100 * q.bytes.quantized) / q.bytes.float).toFixed(1)}%`, ''],
+      ['float (model.float.onnx)', q.ap.float.toFixed(4), q.ap.ap50Float.toFixed(4), mb(q.bytes.float)],
+      [`${q.precision}${q.format ? ` ${q.format}` : ''} (model.onnx)`, q.ap.quantized.toFixed(4), q.ap.ap50Quantized.toFixed(4), mb(q.bytes.quantized)],
+      ['change', pts(q.ap.float, q.ap.quantized), pts(q.ap.ap50Float, q.ap.ap50Quantized), `${((100 * q.bytes.quantized) / q.bytes.float).toFixed(1)}% of the float file`],
     ],
     note: `${q.layersQuantized} layers quantized, ${q.keptFloat} kept float; ${q.perChannel ? 'per-channel' : 'per-tensor'} weights${q.ranges ? `, ${q.ranges} activation ranges` : ''}${q.formatWhy ? ` (${q.formatWhy})` : ''}; calibrated on ${q.calibrationImages} images; AP on the ${q.ap.images} validation images.`,
   };
