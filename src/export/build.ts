@@ -17,13 +17,13 @@ import { readCocoDataset, type CocoDataset } from '../data/coco.js';
 import { Problems } from '../data/problems.js';
 import { synthesize, SYNTH_VERSION } from '../data/synth.js';
 import { exportSubnetToFile } from '../detr/export-subnet.js';
+import { buildSubnet } from '../detr/model.js';
 import { mapClasses } from '../detr/postprocess.js';
 import type { SubnetConfig } from '../detr/spec.js';
 import { loadSupernet, type Supernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { EvalCache, datasetHash } from '../eval/cache.js';
 import type { CocoMetrics } from '../eval/coco-eval.js';
-import { buildSubnet } from '../detr/model.js';
 import { hostInfo } from '../latency/host.js';
 import { subnetInputs } from '../latency/model-inputs.js';
 import { RelativeTimer, type RelativeRepeat } from '../latency/relative.js';
@@ -35,9 +35,9 @@ import { evaluateModelBytes } from '../quant/evaluate-model.js';
 import { formatFor } from '../quant/qdq.js';
 import { quantizeModel } from '../quant/quantize.js';
 import { fastestSubnet, smallestBudget } from '../search/budget.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { bestUnderBudget } from '../search/pareto.js';
 import { search, SEARCH_METRICS, type SearchProgress } from '../search/search.js';
+import { writeFileAtomic } from '../util/fs.js';
 import type { BuildConfig, DataSource, DeviceTarget } from './config.js';
 import { PACKAGE_LUTS, resolveLut, type LutChoice } from './lut-source.js';
 import { fileSha256, StepCache } from './steps.js';
@@ -258,7 +258,7 @@ export const quantizeStep: DeviceStep = {
     const res = await quantizeModel(
       buildSubnet(ctx.net, choice.config),
       set,
-      { ranges: quant.ranges, weights: precision === 'fp32' ? 'int8' : precision, perChannel: quant.perChannel, format: chosen.format, formatWhy: chosen.why, sqnrImages: 0 },
+      { ranges: quant.ranges, weights: precision as Exclude<typeof precision, 'fp32'>, perChannel: quant.perChannel, format: chosen.format, formatWhy: chosen.why, sqnrImages: 0 },
       { onPhase: (p) => (phase = p), onProgress: (n, total) => report(phase)(n, total) },
     );
     const bytes = encodeModel(res.model);
