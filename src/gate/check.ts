@@ -33,10 +33,13 @@ export const RUNS_PER_REPEAT = 5;
 
 export interface RegressionCheck {
   baselineMs: number;
-  /** This check's values over the baseline's. */
+  /** The upper bound of the baseline's own interval (ms): the regression limit is relative to it. */
+  baselineHiMs: number;
+  /** This check's values over the baseline's median. */
   ratio: Interval;
-  /** 1 + the tolerance. */
+  /** (the baseline's upper bound / its median) x (1 + the tolerance), as a ratio to the median. */
   limit: number;
+  tolerance: number;
   verdict: Verdict;
 }
 
@@ -105,17 +108,29 @@ function exactInterval(v: number): Interval {
   return { median: v, lo: v, hi: v, coverage: 1, n: 1 };
 }
 
+export interface BaselineValue {
+  /** The baseline's median (ms). */
+  valueMs: number;
+  /** The upper bound of its interval (ms); its median when not known (a prediction). */
+  hiMs?: number;
+  tolerance: number;
+}
+
 /**
  * The verdict on a device from its values so far (measured repeats; or, `exact`, one prediction).
+ * A regression is judged against the baseline's upper bound x (1 + tolerance), not its median:
+ * the baseline was measured on a noisy machine too, and a baseline that happened to read low
+ * must not turn the next check's ordinary reading into a false alarm.
  */
-export function decide(values: readonly number[], budgetMs: number, confidence: number, baseline: { valueMs: number; tolerance: number } | null, exact = false) {
+export function decide(values: readonly number[], budgetMs: number, confidence: number, baseline: BaselineValue | null, exact = false) {
   const interval = exact ? exactInterval(values[0]) : medianInterval(values, confidence);
   const budgetVerdict = verdictOf(interval, budgetMs);
   let regression: RegressionCheck | null = null;
   if (baseline) {
+    const hiMs = Number.isFinite(baseline.hiMs) ? Math.max(baseline.hiMs!, baseline.valueMs) : baseline.valueMs;
     const ratio = exact ? exactInterval(values[0] / baseline.valueMs) : medianInterval(values.map((v) => v / baseline.valueMs), confidence);
-    const limit = 1 + baseline.tolerance;
-    regression = { baselineMs: baseline.valueMs, ratio, limit, verdict: verdictOf(ratio, limit) };
+    const limit = (hiMs / baseline.valueMs) * (1 + baseline.tolerance);
+    regression = { baselineMs: baseline.valueMs, baselineHiMs: hiMs, ratio, limit, tolerance: baseline.tolerance, verdict: verdictOf(ratio, limit) };
   }
   return { interval, budgetVerdict, regression, verdict: worst([budgetVerdict, ...(regression ? [regression.verdict] : [])]) };
 }
@@ -129,12 +144,14 @@ export function deviceMessage(d: Pick<DeviceCheck, 'name' | 'mode' | 'interval' 
   if (r) {
     const pct = (x: number) => `${x >= 1 ? '+' : ''}${(100 * (x - 1)).toFixed(1)}%`;
     const span = d.mode === 'predict' ? pct(r.ratio.median) : `${pct(r.ratio.median)} (${pct(r.ratio.lo)} to ${pct(r.ratio.hi)})`;
+    const base = r.baselineHiMs > r.baselineMs ? `the baseline's ${fmt(r.baselineMs)} ms (upper bound ${fmt(r.baselineHiMs)} ms)` : `the baseline's ${fmt(r.baselineMs)} ms`;
+    const lim = `${fmt(r.baselineMs * r.limit)} ms (${r.baselineHiMs > r.baselineMs ? 'its upper bound ' : ''}+${(100 * r.tolerance).toFixed(0)}%)`;
     parts.push(
       r.verdict === 'pass'
-        ? `${span} against the baseline's ${fmt(r.baselineMs)} ms, within +${(100 * (r.limit - 1)).toFixed(0)}%`
+        ? `${span} against ${base}, within ${lim}`
         : r.verdict === 'fail'
-          ? `REGRESSION: ${span} against the baseline's ${fmt(r.baselineMs)} ms, over +${(100 * (r.limit - 1)).toFixed(0)}%`
-          : `${span} against the baseline's ${fmt(r.baselineMs)} ms: the +${(100 * (r.limit - 1)).toFixed(0)}% limit lies inside the interval`,
+          ? `REGRESSION: ${span} against ${base}, over ${lim}`
+          : `${span} against ${base}: the limit ${lim} lies inside the interval`,
     );
   }
   return `${parts.join('; ')}: ${d.verdict.toUpperCase()}`;
@@ -150,7 +167,7 @@ async function checkDevice(opts: CheckOptions, target: DeviceTarget, net: () => 
   const sha256 = fileSha256(modelFile);
   const asBuilt = sha256 === report.model.sha256;
   const base = opts.baseline?.values[target.name];
-  const baseline = base !== undefined ? { valueMs: base, tolerance: cfg.check.regressionTolerance } : null;
+  const baseline = base !== undefined ? { valueMs: base, hiMs: opts.baseline!.upper[target.name], tolerance: cfg.check.regressionTolerance } : null;
   const confidence = cfg.check.confidence;
   let values: number[] = [];
   let repeats: RelativeRepeat[] = [];

@@ -29,7 +29,7 @@ test('check --mode predict: exit 1 over the budget, 0 within; JUnit, summary, be
   writeFileSync(join(dir, 'snc.config.json'), JSON.stringify(cfg));
   const ok = snc(dir, 'check', '--mode', 'predict', '--baseline', 'bench.json');
   t.is(ok.status, 0, ok.stderr);
-  t.regex(ok.stdout, /^ort-cpu-1t: predicted at 13\.00 ms; within the 15 ms budget; \+0\.0% against the baseline's 13\.00 ms, within \+10%: PASS$/m);
+  t.regex(ok.stdout, /^ort-cpu-1t: predicted at 13\.00 ms; within the 15 ms budget; \+0\.0% against the baseline's 13\.00 ms, within 14\.30 ms \(\+10%\): PASS$/m);
   const history = JSON.parse(readFileSync(join(dir, 'build', 'check-history.json'), 'utf8')).entries;
   t.deepEqual(history.map((h: { verdict: string }) => h.verdict), ['fail', 'pass']);
   t.regex(readFileSync(join(dir, 'build', 'report.html'), 'utf8'), /<table class="history">.*<td>fail<\/td>.*<td>pass<\/td>/s);

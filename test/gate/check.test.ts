@@ -72,14 +72,29 @@ test('a model over its budget fails; a model on its budget is inconclusive after
 
 test('against a baseline: 20% slower is a regression even within the budget; unchanged passes', async (t) => {
   const b = fakeBuild(dir(), { budgetMs: 30, predictedMs: 13 });
-  const baseline = { source: 'base.json', values: { 'ort-cpu-1t': 13 } };
+  const baseline = { source: 'base.json', values: { 'ort-cpu-1t': 13 }, upper: { 'ort-cpu-1t': 13 } };
   const slow = await check({ cfg: b.cfg, mode: 'measure', baseline, openTimer: scripted([15.6, 15.8, 15.5, 15.7, 15.6, 15.4], [1.1, 1.3]).open });
   t.is(slow.verdict, 'fail');
   t.is(slow.devices[0].budgetVerdict, 'pass');
   t.is(slow.devices[0].regression!.verdict, 'fail');
-  t.regex(slow.devices[0].message, /REGRESSION: \+20\.\d% \(\+18\.\d% to \+21\.\d%\) against the baseline's 13\.00 ms, over \+10%: FAIL$/);
+  t.regex(slow.devices[0].message, /REGRESSION: \+20\.\d% \(\+18\.\d% to \+21\.\d%\) against the baseline's 13\.00 ms, over 14\.30 ms \(\+10%\): FAIL$/);
   const same = await check({ cfg: b.cfg, mode: 'measure', baseline, openTimer: scripted([13.1, 12.9, 13.3, 13, 12.8, 13.2], [1.5, 1]).open });
   t.is(same.verdict, 'pass');
+});
+
+test("a regression is judged against the baseline's upper bound: a baseline that read low does not make an ordinary reading fail", async (t) => {
+  const b = fakeBuild(dir(), { budgetMs: 30, predictedMs: 9 });
+  // the baseline's median read 9.09 ms, its interval reached 9.6 ms; this check reads 10.13 ms (+11.4%)
+  const readings = [10.13, 10.05, 10.2, 10.1, 10.16, 10.12];
+  const low = { source: 'base.json', values: { 'ort-cpu-1t': 9.09 }, upper: { 'ort-cpu-1t': 9.6 } };
+  const r = await check({ cfg: b.cfg, mode: 'measure', baseline: low, openTimer: scripted(readings, [1]).open });
+  t.is(r.devices[0].regression!.verdict, 'pass');
+  t.is(r.devices[0].regression!.baselineHiMs, 9.6);
+  t.regex(r.devices[0].message, /against the baseline's 9\.09 ms \(upper bound 9\.60 ms\), within 10\.56 ms \(its upper bound \+10%\)/);
+  // the same readings against a baseline whose interval was tight (9.09 to 9.10 ms) are a regression
+  const tight = { ...low, upper: { 'ort-cpu-1t': 9.1 } };
+  const r2 = await check({ cfg: b.cfg, mode: 'measure', baseline: tight, openTimer: scripted(readings, [1]).open });
+  t.is(r2.devices[0].regression!.verdict, 'fail');
 });
 
 test('predict mode judges the built prediction, and refuses a model that is not the one built', async (t) => {
@@ -97,6 +112,9 @@ test('decide: budget and regression verdicts combine, worst first', (t) => {
   t.is(decide(v, 15, 0.95, { valueMs: 8, tolerance: 0.1 }).verdict, 'fail');
   t.is(decide(v, 9, 0.95, { valueMs: 10, tolerance: 0.1 }).verdict, 'fail');
   t.is(decide([9, 11, 9, 11, 9, 11], 15, 0.95, { valueMs: 9.5, tolerance: 0.1 }).verdict, 'inconclusive');
+  // the limit moves with the baseline's upper bound: 10 ms against 8 ms (hi 9.5) x 1.1 = 10.45 passes
+  t.is(decide(v, 15, 0.95, { valueMs: 8, hiMs: 9.5, tolerance: 0.1 }).verdict, 'pass');
+  t.is(decide(v, 15, 0.95, { valueMs: 8, hiMs: Infinity, tolerance: 0.1 }).verdict, 'fail');
 });
 
 test('outputs: JUnit XML a test case per device, a markdown summary, benchmark JSON that reads back as a baseline', async (t) => {
@@ -111,6 +129,10 @@ test('outputs: JUnit XML a test case per device, a markdown summary, benchmark J
   const j = benchmarkJson(r);
   t.like(j[0], { name: 'ort-cpu-1t latency at the LUT speed', unit: 'ms', value: 16.05, range: '± 0.450' });
   t.deepEqual(parseBaseline(JSON.parse(JSON.stringify(j)), 'b.json').values, { 'ort-cpu-1t': 16.05 });
+  t.deepEqual(parseBaseline(JSON.parse(JSON.stringify(j)), 'b.json').upper, { 'ort-cpu-1t': 16.5 });
   t.deepEqual(parseBaseline(JSON.parse(JSON.stringify(r)), 'check.json').values, { 'ort-cpu-1t': 16.05 });
+  t.deepEqual(parseBaseline(JSON.parse(JSON.stringify(r)), 'check.json').upper, { 'ort-cpu-1t': 16.5 });
+  t.deepEqual(parseBaseline([{ name: 'x', unit: 'ms', value: 5 }], 'b.json').upper, { x: 5 });
+  t.deepEqual(parseBaseline([{ name: 'x', unit: 'ms', value: 5, range: '± ∞' }], 'b.json').upper, { x: 5 });
   t.throws(() => parseBaseline({ hello: 1 }, 'x.json'), { instanceOf: SncError, message: /^x\.json: not a baseline/ });
 });
