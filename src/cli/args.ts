@@ -34,6 +34,25 @@ export function parse(command: string, argv: string[], options: Options): Parsed
   }
 }
 
+/** A command's parsed flags, with `str(flag)`: the flag's string value, or undefined. */
+export interface Command extends Parsed {
+  str(flag: string): string | undefined;
+}
+
+/**
+ * parse() for a command with a usage text (or a function of the flags giving it): adds --help,
+ * which prints the usage and returns null (the command then exits 0).
+ */
+export function parseCommand(command: string, argv: string[], options: Options, usage: string | ((values: Parsed['values']) => string)): Command | null {
+  const p = parse(command, argv, { ...options, help: { type: 'boolean' } });
+  if (p.values.help) {
+    const text = typeof usage === 'string' ? usage : usage(p.values);
+    process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return null;
+  }
+  return { ...p, str: (flag) => (typeof p.values[flag] === 'string' ? (p.values[flag] as string) : undefined) };
+}
+
 export function requireString(command: string, v: unknown, flag: string, hint: string): string {
   if (typeof v !== 'string' || !v) throw new SncError(`${command}: --${flag} is required (${hint})`);
   return v;

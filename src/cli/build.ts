@@ -4,7 +4,7 @@ import { build, type BuildProgress } from '../export/build.js';
 import { configJsonSchema, loadConfig } from '../export/config.js';
 import { writeBuildReports } from '../export/report.js';
 import { fmtDuration, Progress } from '../util/progress.js';
-import { parse } from './args.js';
+import { parseCommand } from './args.js';
 
 const USAGE = `usage: snc build [--config FILE] [--device NAME ...] [--json]
   Builds one model per device of the config (default ./snc.config.json, else the embedded
@@ -25,17 +25,14 @@ function progressLine(p: BuildProgress): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('build', argv, {
+  const cmd = parseCommand('build', argv, {
     config: { type: 'string' },
     device: { type: 'string', multiple: true },
     schema: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   if (values.schema) {
     process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + '\n');
     return 0;

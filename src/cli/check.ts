@@ -8,7 +8,7 @@ import { benchmarkJson, junitXml, markdownSummary } from '../gate/outputs.js';
 import { SncError, choices } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
-import { parse } from './args.js';
+import { parseCommand } from './args.js';
 
 /** Exit codes of snc check. */
 export const EXIT = { pass: 0, fail: 1, usage: 2, inconclusive: 3 } as const;
@@ -37,7 +37,7 @@ export function exitCode(r: Pick<CheckResult, 'verdict'>, strict: boolean): numb
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('check', argv, {
+  const cmd = parseCommand('check', argv, {
     config: { type: 'string' },
     baseline: { type: 'string' },
     mode: { type: 'string' },
@@ -46,12 +46,9 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'string' },
     device: { type: 'string', multiple: true },
     strict: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const mode = (values.mode ?? 'measure') as CheckMode;
   if (!CHECK_MODES.includes(mode)) throw new SncError(`check: --mode '${values.mode}' is not one of ${choices([...CHECK_MODES])}`);
   const cfg = loadConfig(values.config as string | undefined, values.device as string[] | undefined, { needData: false });

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { SncError, choices } from '../errors.js';
 import { synthesize } from '../data/synth.js';
-import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parseCommand, progress, progressDone, requireString } from './args.js';
 
 const SUBCOMMANDS = ['synth'];
 
@@ -15,7 +15,7 @@ const SYNTH_USAGE = `usage: snc data synth --out DIR --images N --seed S [--size
 `;
 
 async function synth(argv: string[]): Promise<number> {
-  const { values } = parse('data synth', argv, {
+  const cmd = parseCommand('data synth', argv, {
     out: { type: 'string', short: 'o' },
     images: { type: 'string' },
     seed: { type: 'string' },
@@ -23,12 +23,9 @@ async function synth(argv: string[]): Promise<number> {
     'min-size': { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(SYNTH_USAGE);
-    return 0;
-  }
+  }, SYNTH_USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const out = requireString('data synth', values.out, 'out', 'the folder to write');
   const images = intOption('data synth', requireString('data synth', values.images, 'images', 'how many images'), 'images', 1)!;
   const seed = intOption('data synth', requireString('data synth', values.seed, 'seed', 'an integer; sets of different seeds share no image'), 'seed', 0)!;

@@ -11,7 +11,7 @@ import { configKey, parseConfig, validateConfig } from '../detr/spec.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
-import { intOption, parse, progress, progressDone } from './args.js';
+import { intOption, parseCommand, progress, progressDone } from './args.js';
 
 const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
        snc eval --model FILE.onnx --data DIR [--json]
@@ -68,7 +68,7 @@ function breakdownLines(r: EvalReport): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('eval', argv, {
+  const cmd = parseCommand('eval', argv, {
     supernet: { type: 'string' },
     model: { type: 'string' },
     config: { type: 'string' },
@@ -82,13 +82,10 @@ export async function run(argv: string[]): Promise<number> {
     bootstrap: { type: 'string' },
     strict: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
+  const { str } = cmd;
   const supernetRef = str('supernet');
   const detectionsFile = str('detections');
   const modelFile = str('model');

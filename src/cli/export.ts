@@ -3,27 +3,28 @@ import { DEFAULT_SUPERNET, PRESETS } from '../detr/presets.js';
 import { loadSupernet, sha256 } from '../detr/supernet.js';
 import { exportSubnetToFile } from '../detr/export-subnet.js';
 import { checkWritable } from '../util/fs.js';
-import { parse, requireString } from './args.js';
+import { parseCommand, requireString, type Parsed } from './args.js';
+
+/** The usage, its example config the default of the supernet given, else of the default supernet. */
+function usage(values: Parsed['values']): string {
+  const spec = typeof values.supernet === 'string' ? loadSupernet(values.supernet).spec : PRESETS[DEFAULT_SUPERNET].spec;
+  return (
+    `usage: snc export --supernet DIR|PRESET [--config "${configKey(spec.default)}"] --out model.onnx [--exits] [--json]\n` +
+    `  --config  knob=value pairs; omitted knobs take the supernet's default (${spec.name}: ${configKey(spec.default)})\n` +
+    '  --exits   also output boxes_<l>/logits_<l> for every decoder depth\n'
+  );
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('export', argv, {
+  const cmd = parseCommand('export', argv, {
     supernet: { type: 'string' },
     config: { type: 'string' },
     out: { type: 'string', short: 'o' },
     exits: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    // the example config is the default of the supernet given, else of the default supernet
-    const spec = typeof values.supernet === 'string' ? loadSupernet(values.supernet).spec : PRESETS[DEFAULT_SUPERNET].spec;
-    process.stdout.write(
-      `usage: snc export --supernet DIR|PRESET [--config "${configKey(spec.default)}"] --out model.onnx [--exits] [--json]\n` +
-        `  --config  knob=value pairs; omitted knobs take the supernet's default (${spec.name}: ${configKey(spec.default)})\n` +
-        '  --exits   also output boxes_<l>/logits_<l> for every decoder depth\n',
-    );
-    return 0;
-  }
+  }, usage);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const out = requireString('export', values.out, 'out', 'the ONNX file to write');
   checkWritable(out);
   const net = loadSupernet(requireString('export', values.supernet, 'supernet', 'a supernet folder or a preset name'));

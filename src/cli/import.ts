@@ -8,7 +8,7 @@ import { readRfdetrCheckpoint } from '../detr/rfdetr/checkpoint.js';
 import { RFDETR_VARIANTS, supernetFromRfdetr, type RfdetrVariant } from '../detr/rfdetr/import.js';
 import { configKey } from '../detr/spec.js';
 import { writeSupernetDir } from '../detr/supernet.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, parseCommand, progress, progressDone, requireString } from './args.js';
 
 const SOURCES = ['rfdetr'];
 
@@ -69,19 +69,16 @@ export function importRfdetr(checkpoint: string, opts: { out: string; ema?: bool
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('import', argv, {
+  const cmd = parseCommand('import', argv, {
     out: { type: 'string', short: 'o' },
     ema: { type: 'boolean' },
     variant: { type: 'string' },
     'vit-heads': { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values, positionals } = cmd;
   const [source, checkpoint, ...rest] = positionals;
   if (!source) throw new SncError(`import: name what to import; valid sources are ${choices(SOURCES)} (snc import rfdetr CHECKPOINT --out DIR)`);
   if (!SOURCES.includes(source)) throw new SncError(`import: unknown source '${source}'; valid sources are ${choices(SOURCES)}`);

@@ -2,19 +2,18 @@ import { subnetCost } from '../detr/cost.js';
 import { configKey, enumerateConfigs, KNOB_NAMES, parseConfig, untrainedKnobs, validateConfig } from '../detr/spec.js';
 import { loadSupernet } from '../detr/supernet.js';
 import { weightShapes } from '../detr/weights.js';
-import { parse, requireString } from './args.js';
+import { parseCommand, requireString } from './args.js';
+
+const USAGE = 'usage: snc info --supernet DIR|PRESET [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]\n';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('info', argv, {
+  const cmd = parseCommand('info', argv, {
     supernet: { type: 'string' },
     config: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write('usage: snc info --supernet DIR|PRESET [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]\n');
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const net = loadSupernet(requireString('info', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const config = validateConfig(net.spec.knobs, typeof values.config === 'string' ? parseConfig(values.config, net.spec.default) : net.spec.default, net.spec.architecture);
   const cost = subnetCost(net.spec.architecture, config);

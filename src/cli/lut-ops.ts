@@ -4,12 +4,20 @@ import { checkProfilable } from '../latency/kernel-profile.js';
 import { buildOpLut } from '../latency/op-lut.js';
 import { DEFAULT_ZOO } from '../latency/op-zoo.js';
 import { checkWritable } from '../util/fs.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, parseCommand, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
+
+const USAGE =
+  'usage: snc lut ops --device NAME [--out FILE] [--model extra.onnx ...] [--runs 20] [--warmup 3]\n' +
+  `                   [--zoo-cnn ${DEFAULT_ZOO.cnn}] [--zoo-transformer ${DEFAULT_ZOO.transformer}] [--seed 1] [--group 8] [--json]\n` +
+  '  Profiles the op zoo (seeded small CNNs and transformer blocks) and any --model files with\n' +
+  "  onnxruntime's per-node profiler on the device, and writes an op-level LUT (default\n" +
+  '  lut/<device>/ops.json) that predicts any ONNX model: snc predict --lut FILE --model X.onnx.\n' +
+  '  Devices: onnxruntime-node with the cpu provider (ort-cpu-1t, ort-cpu-2t) and ort-wasm-1t.\n';
 
 /** snc lut ops: an op-level LUT from onnxruntime's per-node profiling of the op zoo (and extra models). */
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('lut ops', argv, {
+  const cmd = parseCommand('lut ops', argv, {
     device: { type: 'string' },
     out: { type: 'string' },
     model: { type: 'string', multiple: true },
@@ -20,19 +28,9 @@ export async function run(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     group: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: snc lut ops --device NAME [--out FILE] [--model extra.onnx ...] [--runs 20] [--warmup 3]\n' +
-        `                   [--zoo-cnn ${DEFAULT_ZOO.cnn}] [--zoo-transformer ${DEFAULT_ZOO.transformer}] [--seed 1] [--group 8] [--json]\n` +
-        '  Profiles the op zoo (seeded small CNNs and transformer blocks) and any --model files with\n' +
-        "  onnxruntime's per-node profiler on the device, and writes an op-level LUT (default\n" +
-        '  lut/<device>/ops.json) that predicts any ONNX model: snc predict --lut FILE --model X.onnx.\n' +
-        '  Devices: onnxruntime-node with the cpu provider (ort-cpu-1t, ort-cpu-2t) and ort-wasm-1t.\n',
-    );
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values, positionals } = cmd;
   const device = loadDevice(requireString('lut ops', values.device, 'device', 'a device name such as ort-cpu-1t'));
   checkProfilable(device);
   const out = typeof values.out === 'string' ? values.out : join('lut', device.name, 'ops.json');

@@ -2,7 +2,7 @@ import { loadSupernet } from '../detr/supernet.js';
 import { checkLutUse, readLut } from '../latency/lut.js';
 import { checkAvailable } from '../latency/runtime.js';
 import { DEFAULT_REFERENCES, SPEED_CHECK_MIN_SECONDS, checkSpeed } from '../latency/speed-check.js';
-import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parseCommand, progress, progressDone, requireString } from './args.js';
 
 const USAGE = `usage: snc lut speed --lut FILE --supernet DIR|PRESET [--references ${DEFAULT_REFERENCES}] [--around-ms N] [--runs 30]
                      [--min-seconds ${SPEED_CHECK_MIN_SECONDS}] [--json]
@@ -15,7 +15,7 @@ const USAGE = `usage: snc lut speed --lut FILE --supernet DIR|PRESET [--referenc
 
 /** snc lut speed: this machine's speed factor against a LUT. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('lut speed', argv, {
+  const cmd = parseCommand('lut speed', argv, {
     lut: { type: 'string' },
     supernet: { type: 'string' },
     references: { type: 'string' },
@@ -23,12 +23,9 @@ export async function run(argv: string[]): Promise<number> {
     runs: { type: 'string' },
     'min-seconds': { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const lutPath = requireString('lut speed', values.lut, 'lut', 'a LUT file written by snc profile');
   const lut = readLut(lutPath);
   const net = loadSupernet(requireString('lut speed', values.supernet, 'supernet', 'a supernet folder or a preset name'));

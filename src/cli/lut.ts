@@ -7,11 +7,11 @@ import { validateLut } from '../latency/validate.js';
 import { writeChart } from '../report/scatter.js';
 import { existsSync } from 'node:fs';
 import { checkWritable, writeFileAtomic } from '../util/fs.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, parseCommand, progress, progressDone, requireString } from './args.js';
 import { fmtSeconds } from './profile.js';
 
 async function validate(argv: string[]): Promise<number> {
-  const { values } = parse('lut validate', argv, {
+  const cmd = parseCommand('lut validate', argv, {
     lut: { type: 'string' },
     supernet: { type: 'string' },
     samples: { type: 'string' },
@@ -24,12 +24,9 @@ async function validate(argv: string[]): Promise<number> {
     force: { type: 'boolean' },
     'allow-other-device': { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write('usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--passes 3] [--out PREFIX] [--force] [--json]\n  Writes PREFIX.json, .svg and .png (default beside the LUT: <lut>.validation.*); existing ones only with --force.\n');
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const lutPath = requireString('lut validate', values.lut, 'lut', 'a LUT file written by snc profile');
   const samples = intOption('lut validate', values.samples, 'samples', 1) ?? 50;
   const seed = intOption('lut validate', values.seed, 'seed', 0) ?? 1;
@@ -110,6 +107,8 @@ function usage(): string {
   const w = Math.max(...names.map((k) => k.length));
   return ['usage: snc lut <subcommand> [options]', '', 'subcommands:', ...names.map((k) => `  ${k.padEnd(w)}  ${SUMMARY[k] ?? ''}`), '', 'snc lut <subcommand> --help shows its options.', ''].join('\n');
 }
+
+const USAGE = 'usage: snc lut validate --lut FILE --supernet DIR|PRESET [--samples 50] [--seed 1] [--runs 30] [--group 8] [--passes 3] [--out PREFIX] [--force] [--json]\n  Writes PREFIX.json, .svg and .png (default beside the LUT: <lut>.validation.*); existing ones only with --force.\n';
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

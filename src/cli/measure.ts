@@ -5,30 +5,28 @@ import { loadDevice } from '../latency/device.js';
 import { DEFAULT_MEASURE, measureInterleaved } from '../latency/measure.js';
 import { modelInputs } from '../latency/model-inputs.js';
 import { checkAvailable, openSession } from '../latency/runtime.js';
-import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parseCommand, progress, progressDone, requireString } from './args.js';
 
 /** Default --min-seconds of snc measure. */
 export const MEASURE_MIN_SECONDS = 3;
 
+const USAGE =
+  `usage: snc measure --device NAME --model A.onnx [--model B.onnx ...] [--runs 30] [--min-seconds ${MEASURE_MIN_SECONDS}] [--warmup 5] [--json]\n` +
+  '  End-to-end latency (median of runs, interleaved across models) with spread (IQR/median).\n' +
+  `  Timing goes on past --runs until it has taken --min-seconds (default ${MEASURE_MIN_SECONDS}): a shared machine's\n` +
+  '  speed changes within seconds, and a median over a few seconds is steady where 30 quick runs are not.\n';
+
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('measure', argv, {
+  const cmd = parseCommand('measure', argv, {
     model: { type: 'string', multiple: true },
     device: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
     'min-seconds': { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(
-      `usage: snc measure --device NAME --model A.onnx [--model B.onnx ...] [--runs 30] [--min-seconds ${MEASURE_MIN_SECONDS}] [--warmup 5] [--json]\n` +
-        '  End-to-end latency (median of runs, interleaved across models) with spread (IQR/median).\n' +
-        `  Timing goes on past --runs until it has taken --min-seconds (default ${MEASURE_MIN_SECONDS}): a shared machine's\n` +
-        '  speed changes within seconds, and a median over a few seconds is steady where 30 quick runs are not.\n',
-    );
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values, positionals } = cmd;
   const models = [...((values.model as string[] | undefined) ?? []), ...positionals];
   if (!models.length) throw new SncError('measure: --model is required (an ONNX file)');
   const device = loadDevice(requireString('measure', values.device, 'device', 'a device name such as ort-cpu-1t'));

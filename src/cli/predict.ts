@@ -7,10 +7,19 @@ import { hostDifferences, hostInfo } from '../latency/host.js';
 import { checkLutUse, readLut } from '../latency/lut.js';
 import { checkOpLutUse, lutKind, OpPredictor, predictModel, readOpLut } from '../latency/op-lut.js';
 import { LatencyPredictor } from '../latency/predictor.js';
-import { parse, requireString, type Parsed } from './args.js';
+import { parseCommand, requireString, type Parsed } from './args.js';
+
+const USAGE =
+  'usage: snc predict --lut FILE --supernet DIR|PRESET [--config "res=..,..."] [--all] [--json]\n' +
+  '       snc predict --lut OPS.json --model X.onnx [--model Y.onnx ...] [--kernels] [--json]\n' +
+  '  With a block LUT (snc profile): a subnet of that supernet; --all predicts every config of the grid.\n' +
+  '  With an op-level LUT (snc lut ops): any ONNX model. Its kernels are found by one profiled\n' +
+  '  onnxruntime-node run on this machine (whose timings are discarded) and looked up in the table;\n' +
+  '  --kernels lists every kernel with its time and how it was found.\n' +
+  '  --device checks the LUT was measured there.\n';
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parse('predict', argv, {
+  const cmd = parseCommand('predict', argv, {
     lut: { type: 'string' },
     supernet: { type: 'string' },
     config: { type: 'string' },
@@ -20,25 +29,13 @@ export async function run(argv: string[]): Promise<number> {
     device: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(
-      'usage: snc predict --lut FILE --supernet DIR|PRESET [--config "res=..,..."] [--all] [--json]\n' +
-        '       snc predict --lut OPS.json --model X.onnx [--model Y.onnx ...] [--kernels] [--json]\n' +
-        '  With a block LUT (snc profile): a subnet of that supernet; --all predicts every config of the grid.\n' +
-        '  With an op-level LUT (snc lut ops): any ONNX model. Its kernels are found by one profiled\n' +
-        '  onnxruntime-node run on this machine (whose timings are discarded) and looked up in the table;\n' +
-        '  --kernels lists every kernel with its time and how it was found.\n' +
-        '  --device checks the LUT was measured there.\n',
-    );
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values, positionals } = cmd;
   const lutPath = requireString('predict', values.lut, 'lut', 'a LUT file written by snc profile or snc lut ops');
-  const models = [...((values.model as string[] | undefined) ?? []), ...parsed.positionals];
+  const models = [...((values.model as string[] | undefined) ?? []), ...positionals];
   const kind = lutKind(lutPath);
-  if (kind === 'ops' || models.length) return predictOps(lutPath, kind, models, parsed);
+  if (kind === 'ops' || models.length) return predictOps(lutPath, kind, models, cmd);
   const lut = readLut(lutPath);
   const net = loadSupernet(requireString('predict', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const device = typeof values.device === 'string' ? loadDevice(values.device) : undefined;

@@ -4,7 +4,7 @@ import { loadSupernet } from '../detr/supernet.js';
 import { loadDevice } from '../latency/device.js';
 import { partialLutPath } from '../latency/lut.js';
 import { profile } from '../latency/profiler.js';
-import { intOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, parseCommand, progress, progressDone, requireString } from './args.js';
 import { parseQueueUrl } from '../util/queue-url.js';
 
 export const fmtSeconds = (s: number) => (Number.isFinite(s) ? (s >= 90 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`) : '?');
@@ -23,8 +23,15 @@ function spanOption(v: unknown): number {
   return n;
 }
 
+const USAGE =
+  'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--queue URL] [--json]\n' +
+  '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
+  '  (default lut/<device>/<supernet>.json). Until it is complete the LUT is written beside it\n  (<name>.partial.json): an existing LUT is never replaced by an unfinished one, and never\n  replaced at all without --force. --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
+  '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n' +
+  '  --queue redis://HOST:PORT[/DB] times the blocks on the machine of an snc worker --device NAME\n  (same groups, passes and calibration; the LUT records that machine; docs/scale-out.md).\n';
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('profile', argv, {
+  const cmd = parseCommand('profile', argv, {
     device: { type: 'string' },
     supernet: { type: 'string' },
     out: { type: 'string' },
@@ -42,18 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     'allow-other-device': { type: 'boolean' },
     queue: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(
-      'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--queue URL] [--json]\n' +
-        '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
-        '  (default lut/<device>/<supernet>.json). Until it is complete the LUT is written beside it\n  (<name>.partial.json): an existing LUT is never replaced by an unfinished one, and never\n  replaced at all without --force. --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
-        '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n' +
-        '  --queue redis://HOST:PORT[/DB] times the blocks on the machine of an snc worker --device NAME\n  (same groups, passes and calibration; the LUT records that machine; docs/scale-out.md).\n',
-    );
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const device = loadDevice(requireString('profile', values.device, 'device', 'a device name such as ort-cpu-1t'));
   const net = loadSupernet(requireString('profile', values.supernet, 'supernet', 'a supernet folder or a preset name'));
   const out = typeof values.out === 'string' ? values.out : join('lut', device.name, `${net.spec.name}.json`);

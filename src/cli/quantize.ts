@@ -19,7 +19,7 @@ import { checkRangeMethod } from '../quant/range/index.js';
 import { markdownReport, type QuantReport } from '../quant/report.js';
 import { selectTargets } from '../quant/select.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parseCommand, progress, progressDone, requireString } from './args.js';
 
 const USAGE = `usage: snc quantize --supernet DIR|PRESET [--config C] --calib DIR --out FILE [options]
   Post-training quantization of a subnet before export: calibrated activation ranges and int8
@@ -56,7 +56,7 @@ function hasImages(dir: string): boolean {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('quantize', argv, {
+  const cmd = parseCommand('quantize', argv, {
     supernet: { type: 'string' },
     config: { type: 'string' },
     calib: { type: 'string' },
@@ -79,13 +79,10 @@ export async function run(argv: string[]): Promise<number> {
     threads: { type: 'string' },
     force: { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
+  const { str } = cmd;
   // every check before any work, so that bad input writes nothing
   const out = requireString('quantize', values.out, 'out', 'the ONNX file to write');
   const calib = requireString('quantize', values.calib, 'calib', 'a COCO folder of calibration images');

@@ -11,7 +11,7 @@ import { readLut } from '../latency/lut.js';
 import { fastestSubnet, smallestBudget } from '../search/budget.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { DEFAULT_BOOTSTRAP_SAMPLES } from '../eval/bootstrap.js';
-import { intOption, numberOption, parse, progress, progressDone, requireString } from './args.js';
+import { intOption, numberOption, parseCommand, progress, progressDone, requireString } from './args.js';
 import { checkWritableDir } from '../util/fs.js';
 import { fmtSeconds } from './profile.js';
 import type { JobClientStats } from '../util/job-queue.js';
@@ -74,7 +74,7 @@ function countsLine(r: SearchResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('search', argv, {
+  const cmd = parseCommand('search', argv, {
     supernet: { type: 'string' },
     ...DATA_SET_OPTIONS,
     lut: { type: 'string', multiple: true },
@@ -92,13 +92,10 @@ export async function run(argv: string[]): Promise<number> {
     bootstrap: { type: 'string' },
     'no-cache': { type: 'boolean' },
     json: { type: 'boolean' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
+  const { str } = cmd;
   const supernetRef = requireString('search', values.supernet, 'supernet', 'a supernet folder or a preset name');
   requireDataSet('search', values, 'the validation set: a COCO folder with annotations.json and images/');
   const lutPaths = (values.lut as string[] | undefined) ?? [];

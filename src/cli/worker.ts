@@ -14,7 +14,7 @@ import { loadDevice } from '../latency/device.js';
 import { ProfileJobRunner, profileQueueName, type ProfileJobData, type ProfileJobResult } from '../latency/profile-jobs.js';
 import { checkAvailable } from '../latency/runtime.js';
 import { parseQueueUrl, processName, runJobs } from '../util/job-queue.js';
-import { intOption, parse, requireString } from './args.js';
+import { intOption, parseCommand, requireString } from './args.js';
 import type { Worker } from 'bullmq';
 
 const USAGE = `usage: snc worker --queue redis://HOST:PORT[/DB] --supernet DIR|PRESET [--supernet ...] [--data DIR ...] [--device NAME ...] [--concurrency N]
@@ -41,7 +41,7 @@ function hookOf(env: string | undefined): { hang: boolean; failGroup?: string } 
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse('worker', argv, {
+  const cmd = parseCommand('worker', argv, {
     queue: { type: 'string' },
     supernet: { type: 'string', multiple: true },
     data: { type: 'string', multiple: true },
@@ -50,12 +50,9 @@ export async function run(argv: string[]): Promise<number> {
     threads: { type: 'string' },
     'lock-ms': { type: 'string' },
     'stalled-ms': { type: 'string' },
-    help: { type: 'boolean' },
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }, USAGE);
+  if (!cmd) return 0;
+  const { values } = cmd;
   const target = parseQueueUrl(requireString('worker', values.queue, 'queue', 'the coordinator\'s Redis: redis://HOST:PORT[/DB]'), 'worker: --queue');
   const supernets = (values.supernet as string[] | undefined) ?? [];
   const dataDirs = (values.data as string[] | undefined) ?? [];

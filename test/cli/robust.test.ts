@@ -101,6 +101,18 @@ test('bad files and flags a newcomer trips on: one line naming the value and wha
   t.is(readFileSync(`${prefix}.json`, 'utf8'), '{}');
 });
 
+test('every command and subcommand answers --help with its usage on stdout and exit 0, before any other check', (t) => {
+  const commands = ['info', 'export', 'measure', 'profile', 'predict', 'data synth', 'eval', 'import', 'build', 'check', 'worker', 'quantize', 'search', 'lut validate', 'lut speed', 'lut ops'];
+  for (const c of commands) {
+    // with a flag that is required elsewhere left out: --help alone must not ask for it
+    const r = snc([...c.split(' '), '--help']);
+    t.is(r.status, 0, `${c}: ${r.stderr}`);
+    t.regex(r.stdout, new RegExp(`^usage: snc ${c}`), c);
+    t.true(r.stdout.endsWith('\n'), c);
+    t.is(r.stderr, '', c);
+  }
+});
+
 test('snc lut and snc lut --help list the subcommands; export --help shows a config valid for the default supernet', (t) => {
   const bare = snc(['lut']);
   t.is(bare.status, 2);
