@@ -35,8 +35,10 @@ export const BLOCK_LUT = object({
   calibration: object({
     a: finite,
     b: finite,
-    samples: list(object({ config: text, blockSumMs: nonNeg, measuredMs: nonNeg, spread: nonNeg })),
+    samples: list(object({ config: text, blockSumMs: nonNeg, measuredMs: nonNeg, spread: nonNeg, retries: natInt.optional() })),
     span: field((v) => typeof v === 'number' && v > 0 && v <= 1, 'a number in (0, 1]').optional(),
+    references: list(text).optional(),
+    speedFactors: list(nonNeg).optional(),
     seconds: nonNeg,
   }).optional(),
 });

@@ -34,6 +34,8 @@ export interface CalibrationSample {
   blockSumMs: number;
   measuredMs: number;
   spread: number;
+  /** Times it was measured again because its spread was over the protocol's maxSpread. */
+  retries?: number;
 }
 
 /** measured ≈ a · (sum of block medians) + b, fitted on a few whole subnets. */
@@ -43,6 +45,10 @@ export interface Calibration {
   samples: CalibrationSample[];
   /** The cheaper share of the grid the samples were drawn from (absent: 1, the whole grid). */
   span?: number;
+  /** Blocks timed in the same rounds, whose LUT medians bring each round to the LUT's speed. */
+  references?: string[];
+  /** The machine's median speed factor (measured / LUT) in each timing of the calibration. */
+  speedFactors?: number[];
   /** Wall time the calibration took. */
   seconds: number;
 }

@@ -24,7 +24,7 @@ export function profileQueueName(device: string): string {
   return `snc-profile-${device}`;
 }
 
-type Op = { op: 'identity' } | { op: 'blocks'; keys: string[]; measure: MeasureOptions } | { op: 'configs'; configs: SubnetConfig[]; measure: MeasureOptions; seed: number; passes: number };
+type Op = { op: 'identity' } | { op: 'blocks'; keys: string[]; measure: MeasureOptions } | { op: 'configs'; configs: SubnetConfig[]; measure: MeasureOptions; seed: number; passes: number; references?: string[] };
 
 export type ProfileJobData = {
   kind: 'snc-profile';
@@ -86,8 +86,8 @@ export class QueueTimer implements BlockTimer {
     return (await this.job({ op: 'blocks', keys: items.map((i) => i.key), measure })).samples;
   }
 
-  async timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number): Promise<number[][]> {
-    return (await this.job({ op: 'configs', configs, measure, seed, passes })).samples;
+  async timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number, references: string[] = []): Promise<number[][]> {
+    return (await this.job({ op: 'configs', configs, measure, seed, passes, ...(references.length ? { references } : {}) })).samples;
   }
 
   close(): Promise<void> {
@@ -139,7 +139,11 @@ export class ProfileJobRunner {
       if (missing.length) throw new UnrecoverableError(`worker ${me}: ${job.supernet.name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
       return { identity, samples: await timeBlockSamples(device, job.keys.map((k) => all.get(k)!), job.measure) };
     }
-    return { identity, samples: await measureConfigSamples(net, device, job.configs, job.measure, job.seed, job.passes) };
+    const refs = job.references ?? [];
+    const all = refs.length ? this.blocksOf(net, job.supernet.familyHash, device) : new Map<string, ProfileItem>();
+    const missing = refs.filter((k) => !all.has(k));
+    if (missing.length) throw new UnrecoverableError(`worker ${me}: ${job.supernet.name} has no block ${missing.join(', ')}`);
+    return { identity, samples: await measureConfigSamples(net, device, job.configs, job.measure, job.seed, job.passes, refs.map((k) => all.get(k)!)) };
   }
 
   static label(job: ProfileJobData): string {

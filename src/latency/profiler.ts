@@ -81,8 +81,11 @@ export interface BlockTimer {
   identity(): Promise<TimerIdentity>;
   /** timeBlockSamples of the items, on the device. */
   timeBlocks(items: ProfileItem[], measure: MeasureOptions): Promise<number[][]>;
-  /** measureConfigSamples of the configs, on the device. */
-  timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number): Promise<number[][]>;
+  /**
+   * measureConfigSamples of the configs, on the device; with `references` (block keys), those
+   * blocks are timed in the same interleaved rounds and their samples follow the configs'.
+   */
+  timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number, references?: string[]): Promise<number[][]>;
   close?(): Promise<void>;
 }
 
@@ -94,8 +97,17 @@ export function localTimer(net: Supernet, device: Device): BlockTimer {
       return { host: hostInfo(), runtime: runtimeVersion(device), machine: hostname() };
     },
     timeBlocks: (items, measure) => timeBlockSamples(device, items, measure),
-    timeConfigs: (configs, measure, seed, passes) => measureConfigSamples(net, device, configs, measure, seed, passes),
+    timeConfigs: (configs, measure, seed, passes, references = []) => measureConfigSamples(net, device, configs, measure, seed, passes, blockItems(net, device, references)),
   };
+}
+
+/** The profile items of these block keys (one error naming the keys the supernet lacks). */
+export function blockItems(net: Supernet, device: Device, keys: readonly string[]): ProfileItem[] {
+  if (!keys.length) return [];
+  const all = new Map(distinctBlocks(net, device).map((i) => [i.key, i]));
+  const missing = keys.filter((k) => !all.has(k));
+  if (missing.length) throw new SncError(`${net.spec.name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
+  return keys.map((k) => all.get(k)!);
 }
 
 function entryOf(kind: string, samples: number[], passes: number, retries: number): LutEntry {
@@ -216,7 +228,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   let doneItems = 0;
   const report = (phase: string) => {
     const elapsed = (performance.now() - started) / 1000;
-    const total = todoCount + (lut.calibration || calibN === 0 ? 0 : calibN);
+    const total = todoCount + ((lut.calibration && !opts.recalibrate) || calibN === 0 ? 0 : calibN);
     const eta = doneItems > 0 ? (elapsed / doneItems) * (total - doneItems) : NaN;
     opts.onProgress?.({ done: doneItems, total, etaSeconds: eta, phase });
   };
@@ -274,14 +286,68 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   return lut;
 }
 
-/** Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error). */
+/**
+ * Reference blocks for the calibration: blocks of the LUT at the middle, three quarters and the
+ * top of its medians (larger blocks time more steadily), never the per-run overhead probe.
+ */
+export function calibrationReferences(lut: Lut, n = 3): string[] {
+  const keys = Object.entries(lut.entries)
+    .filter(([, e]) => e.kind !== 'overhead' && e.median_ms > 0)
+    .sort((a, b) => a[1].median_ms - b[1].median_ms || (a[0] < b[0] ? -1 : 1))
+    .map(([k]) => k);
+  if (!keys.length) return [];
+  const qs = n === 1 ? [1] : Array.from({ length: n }, (_, i) => 0.5 + (0.5 * i) / (n - 1));
+  return [...new Set(qs.map((q) => keys[Math.round(q * (keys.length - 1))]))];
+}
+
+/**
+ * Whole subnets' samples at the LUT's speed: each round's samples divided by that round's speed
+ * factor, the median over the reference blocks of their sample / their LUT median.
+ */
+export function atLutSpeed(subnets: number[][], references: number[][], lutMedians: number[]): { samples: number[][]; factor: number } {
+  if (!references.length) return { samples: subnets, factor: 1 };
+  const rounds = Math.min(...subnets.map((s) => s.length), ...references.map((r) => r.length));
+  const factors = Array.from({ length: rounds }, (_, k) => summarize(references.map((r, j) => r[k] / lutMedians[j])).median);
+  return { samples: subnets.map((s) => factors.map((f, k) => s[k] / f)), factor: summarize(factors).median };
+}
+
+/**
+ * Measures whole subnets interleaved and fits measured = a · blockSum + b (relative error).
+ * The blocks were timed minutes or hours earlier, and a shared machine's speed moves by 15-20%
+ * for minutes at a time, so a few reference blocks of the LUT are timed in the same rounds and
+ * every round is brought to the LUT's speed (atLutSpeed): the fit relates whole subnets to their
+ * blocks, not to the machine's mood during the calibration.
+ * A subnet whose runs spread more than `measure.maxSpread` was timed while the machine was
+ * unsteady: its subnets are measured again, at another moment, up to `measure.retries` times,
+ * and each keeps the measurement with the smaller spread (as blocks do). The fit is the whole
+ * LUT's scale, so one unsteady minute must not set it (nano on ort-wasm-1t: 4 subnets at
+ * spreads of 11-15% read 1.2x their block sums; measured again, 0.99-1.04x at 0.5-7%).
+ */
 export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3, span = 1, timer = localTimer(net, device)): Promise<Calibration> {
   const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
   const configs = calibrationConfigs(net, raw, n, seed, span);
-  const measured = (await timer.timeConfigs(configs, measure, seed, passes)).map((s) => summarize(s));
-  const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread }));
+  const references = calibrationReferences(lut);
+  const lutMedians = references.map((k) => lut.entries[k].median_ms);
+  const time = async (cs: SubnetConfig[], s: number) => {
+    const all = await timer.timeConfigs(cs, measure, s, passes, references);
+    return atLutSpeed(all.slice(0, cs.length), all.slice(cs.length), lutMedians);
+  };
+  const first = await time(configs, seed);
+  const factors = [first.factor];
+  const measured = first.samples.map((s) => ({ ...summarize(s), retries: 0 }));
+  for (let r = 1; r <= measure.retries; r++) {
+    const noisy = configs.map((_, i) => i).filter((i) => measured[i].spread > measure.maxSpread);
+    if (!noisy.length) break;
+    const again = await time(noisy.map((i) => configs[i]), seed + 7919 * r);
+    factors.push(again.factor);
+    noisy.forEach((i, k) => {
+      const m = summarize(again.samples[k]);
+      measured[i] = m.spread < measured[i].spread ? { ...m, retries: r } : { ...measured[i], retries: r };
+    });
+  }
+  const samples = configs.map((c, i) => ({ config: configKey(c), blockSumMs: raw.blockSum(c), measuredMs: measured[i].median, spread: measured[i].spread, ...(measured[i].retries ? { retries: measured[i].retries } : {}) }));
   const fit = samples.length >= 2 ? linearFitRelative(samples.map((s) => s.blockSumMs), samples.map((s) => s.measuredMs)) : { a: 1, b: 0 };
-  return { a: fit.a, b: fit.b, samples, ...(span < 1 ? { span } : {}), seconds: 0 };
+  return { a: fit.a, b: fit.b, samples, ...(span < 1 ? { span } : {}), ...(references.length ? { references, speedFactors: factors } : {}), seconds: 0 };
 }
 
 /**
@@ -293,16 +359,17 @@ export async function measureConfigs(net: Supernet, device: Device, configs: Sub
 }
 
 /** measureConfigs' raw samples (ms) per config. */
-export async function measureConfigSamples(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1): Promise<number[][]> {
+export async function measureConfigSamples(net: Supernet, device: Device, configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes = 1, extra: ProfileItem[] = []): Promise<number[][]> {
   const models = configs.map((c) => deviceModelBytes(device, buildSubnet(net, c)));
   const runs = Math.ceil(measure.runs / passes);
-  const samples: number[][] = configs.map(() => []);
+  const samples: number[][] = [...configs, ...extra].map(() => []);
   for (let p = 0; p < passes; p++) {
     const sessions = [];
     for (let i = 0; i < configs.length; i++) {
       const c = configs[i];
       sessions.push(await openSession(device, models[i], [{ name: 'image', dims: [1, 3, c.resolution, c.resolution], dtype: 'float32' }]));
     }
+    for (const item of extra) sessions.push(await openSession(device, item.build(), item.inputs));
     try {
       const ms = await measureInterleaved(sessions, { ...measure, runs, retries: 0, seed: seed + 1000 * p });
       ms.forEach((m, i) => samples[i].push(...m.samples));

@@ -38,7 +38,7 @@ test.after.always(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-type Call = { op: 'blocks'; keys: string[]; measure: MeasureOptions } | { op: 'configs'; n: number; measure: MeasureOptions; seed: number; passes: number };
+type Call = { op: 'blocks'; keys: string[]; measure: MeasureOptions } | { op: 'configs'; n: number; measure: MeasureOptions; seed: number; passes: number; references?: number };
 
 /** A timer that records what profile() asks of it. */
 function recording(inner: BlockTimer): BlockTimer & { calls: Call[] } {
@@ -51,9 +51,10 @@ function recording(inner: BlockTimer): BlockTimer & { calls: Call[] } {
       calls.push({ op: 'blocks', keys: items.map((i) => i.key), measure });
       return inner.timeBlocks(items, measure);
     },
-    timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number) {
-      calls.push({ op: 'configs', n: configs.length, measure, seed, passes });
-      return inner.timeConfigs(configs, measure, seed, passes);
+    timeConfigs(configs: SubnetConfig[], measure: MeasureOptions, seed: number, passes: number, references?: string[]) {
+      // the reference blocks are chosen by the LUT's medians, which differ from one profile to the next: their count
+      calls.push({ op: 'configs', n: configs.length, measure, seed, passes, references: references?.length });
+      return inner.timeConfigs(configs, measure, seed, passes, references);
     },
   };
 }
@@ -75,6 +76,9 @@ test.serial('a queued profile asks for the same timings as a local one, in the s
   t.deepEqual(b.runtime, a.runtime);
   t.true(b.complete);
   t.is(b.calibration!.samples.length, 2);
+  t.is(b.calibration!.references!.length, 3);
+  const last = local.calls.at(-1)!;
+  t.is(last.op === 'configs' ? last.references : undefined, 3);
   t.regex(worker.log, /job profile-ort-cpu-1t-\S+ done: ort-cpu-1t: \d+ blocks x 1 runs/);
   t.regex(worker.log, /job profile-ort-cpu-1t-\S+ done: ort-cpu-1t: 2 subnets for the calibration/);
 });

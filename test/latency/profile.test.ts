@@ -12,9 +12,9 @@ import { loadSupernetDir } from '../../src/detr/supernet.js';
 import { loadDevice } from '../../src/latency/device.js';
 import { checkLutUse, readLut, type Lut } from '../../src/latency/lut.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
-import { calibrationConfigs, distinctBlocks, profile } from '../../src/latency/profiler.js';
+import { atLutSpeed, calibrate, calibrationConfigs, calibrationReferences, distinctBlocks, profile } from '../../src/latency/profiler.js';
 import { measureInterleaved } from '../../src/latency/measure.js';
-import { configKey } from '../../src/detr/spec.js';
+import { configKey, type SubnetConfig } from '../../src/detr/spec.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = join(root, 'test/fixtures/parity');
@@ -183,4 +183,61 @@ test('timing goes on past the runs asked for until it has taken minSeconds', asy
   t.deepEqual(o.map((x) => x.n), [29, 29]);
   t.is(o[0].median, 3);
   t.is(o[1].median, 4);
+});
+
+test('calibration: a subnet timed with a spread over maxSpread is measured again and keeps the steadier measurement', async (t) => {
+  const entries: Lut['entries'] = {};
+  for (const it of distinctBlocks(net)) entries[it.key] = { kind: it.kind, median_ms: 1, q1_ms: 1, q3_ms: 1, spread: 0, runs: 1, retries: 0 };
+  const lut = { entries } as Lut;
+  const raw = new LatencyPredictor(lut, net.spec.architecture);
+  const calls: string[][] = [];
+  // first timing: every subnet 1.2x its block sum, the first two with a wide spread; later ones: 1.0x, tight.
+  // The reference blocks run at the LUT's speed throughout (the machine is steady).
+  const runsAt = (ms: number, wide: boolean) => (wide ? [0.8, 0.9, 1, 1.1, 1.2] : [0.99, 1, 1, 1, 1.01]).map((k) => ms * k);
+  const timer = {
+    identity: async () => ({}) as never,
+    timeBlocks: async () => [],
+    async timeConfigs(configs: SubnetConfig[], _m: unknown, _s: number, _p: number, refs: string[] = []) {
+      calls.push(configs.map(configKey));
+      const first = calls.length === 1;
+      return [...configs.map((c, i) => runsAt(raw.blockSum(c) * (first ? 1.2 : 1), first && i < 2)), ...refs.map(() => [1, 1, 1, 1, 1])];
+    },
+  };
+  const measure = { warmup: 0, warmupMs: 0, runs: 5, maxSpread: 0.1, retries: 2 };
+  const cal = await calibrate(net, loadDevice('ort-cpu-1t'), lut, 4, measure, 1, 1, 1, timer);
+  t.is(calls.length, 2, 'one more timing, of the two noisy subnets only');
+  t.deepEqual(calls[1], calls[0].slice(0, 2));
+  t.deepEqual(cal.samples.map((s) => s.retries ?? 0), [1, 1, 0, 0]);
+  cal.samples.slice(0, 2).forEach((s) => t.true(Math.abs(s.measuredMs / s.blockSumMs - 1) < 1e-9));
+  cal.samples.slice(2).forEach((s) => t.true(Math.abs(s.measuredMs / s.blockSumMs - 1.2) < 1e-9));
+  t.true(cal.references!.length >= 1);
+  t.deepEqual(cal.speedFactors, [1, 1]);
+});
+
+test('calibration: rounds are brought to the LUT speed by reference blocks timed in the same rounds', async (t) => {
+  const entries: Lut['entries'] = {};
+  distinctBlocks(net).forEach((it, i) => (entries[it.key] = { kind: it.kind, median_ms: 1 + i, q1_ms: 1 + i, q3_ms: 1 + i, spread: 0, runs: 1, retries: 0 }));
+  const lut = { entries } as Lut;
+  const refs = calibrationReferences(lut);
+  t.is(refs.length, 3);
+  t.false(refs.some((k) => entries[k].kind === 'overhead'));
+  t.is(entries[refs[2]].median_ms, Math.max(...Object.values(entries).filter((e) => e.kind !== 'overhead').map((e) => e.median_ms)));
+  const raw = new LatencyPredictor(lut, net.spec.architecture);
+  // a machine whose speed moves from round to round (1x, 1.2x, 1.5x, 1.2x, 1x): subnets and references alike
+  const speed = [1, 1.2, 1.5, 1.2, 1];
+  const slow = {
+    identity: async () => ({}) as never,
+    timeBlocks: async () => [],
+    async timeConfigs(configs: SubnetConfig[], _m: unknown, _s: number, _p: number, r: string[] = []) {
+      t.deepEqual(r, refs);
+      return [...configs.map((c) => speed.map((f) => 1.1 * raw.blockSum(c) * f)), ...r.map((k) => speed.map((f) => entries[k].median_ms * f))];
+    },
+  };
+  const cal = await calibrate(net, loadDevice('ort-cpu-1t'), lut, 4, { warmup: 0, warmupMs: 0, runs: 5, maxSpread: 0.1, retries: 2 }, 1, 1, 1, slow);
+  cal.samples.forEach((s) => t.true(Math.abs(s.measuredMs / s.blockSumMs - 1.1) < 1e-9, `${s.config}: ${s.measuredMs / s.blockSumMs}`));
+  cal.samples.forEach((s) => t.is(s.spread, 0));
+  t.deepEqual(cal.speedFactors, [1.2]);
+  t.true(Math.abs(cal.a - 1.1) < 1e-6 && Math.abs(cal.b) < 1e-6);
+  // the helper on its own: no references, no change
+  t.deepEqual(atLutSpeed([[2, 4]], [], []), { samples: [[2, 4]], factor: 1 });
 });
