@@ -321,7 +321,7 @@ export function atLutSpeed(subnets: number[][], references: number[][], lutMedia
  * unsteady: its subnets are measured again, at another moment, up to `measure.retries` times,
  * and each keeps the measurement with the smaller spread (as blocks do). The fit is the whole
  * LUT's scale, so one unsteady minute must not set it (nano on ort-wasm-1t: 4 subnets at
- * spreads of 11-15% read 1.2x their block sums; measured again, 0.99-1.04x at 0.5-7%).
+ * spreads of 11-15% read 1.2x their block sums; minutes later, 0.99-1.04x at 0.5-7%).
  */
 export async function calibrate(net: Supernet, device: Device, lut: Lut, n: number, measure: MeasureOptions, seed: number, passes = 3, span = 1, timer = localTimer(net, device)): Promise<Calibration> {
   const raw = new LatencyPredictor({ ...lut, calibration: undefined }, net.spec.architecture);
