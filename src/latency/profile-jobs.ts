@@ -17,7 +17,7 @@ import { hostInfo } from './host.js';
 import { familyHash } from './lut.js';
 import type { MeasureOptions } from './measure.js';
 import { checkAvailable, runtimeVersion } from './runtime.js';
-import { distinctBlocks, measureConfigSamples, timeBlockSamples, type BlockTimer, type ProfileItem, type TimerIdentity } from './profiler.js';
+import { distinctBlocks, measureConfigSamples, pickBlocks, timeBlockSamples, type BlockTimer, type ProfileItem, type TimerIdentity } from './profiler.js';
 
 /** The queue of a device's profiling jobs. */
 export function profileQueueName(device: string): string {
@@ -133,17 +133,9 @@ export class ProfileJobRunner {
     await checkAvailable(device);
     const identity: TimerIdentity = { host: hostInfo(), runtime: runtimeVersion(device), machine: hostname() };
     if (job.op === 'identity') return { identity, samples: [] };
-    if (job.op === 'blocks') {
-      const all = this.blocksOf(net, job.supernet.familyHash, device);
-      const missing = job.keys.filter((k) => !all.has(k));
-      if (missing.length) throw new UnrecoverableError(`worker ${me}: ${job.supernet.name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
-      return { identity, samples: await timeBlockSamples(device, job.keys.map((k) => all.get(k)!), job.measure) };
-    }
-    const refs = job.references ?? [];
-    const all = refs.length ? this.blocksOf(net, job.supernet.familyHash, device) : new Map<string, ProfileItem>();
-    const missing = refs.filter((k) => !all.has(k));
-    if (missing.length) throw new UnrecoverableError(`worker ${me}: ${job.supernet.name} has no block ${missing.join(', ')}`);
-    return { identity, samples: await measureConfigSamples(net, device, job.configs, job.measure, job.seed, job.passes, refs.map((k) => all.get(k)!)) };
+    const blocks = (keys: readonly string[]) => (keys.length ? pickBlocks(this.blocksOf(net, job.supernet.familyHash, device), keys, job.supernet.name, (m) => new UnrecoverableError(`worker ${me}: ${m}`)) : []);
+    if (job.op === 'blocks') return { identity, samples: await timeBlockSamples(device, blocks(job.keys), job.measure) };
+    return { identity, samples: await measureConfigSamples(net, device, job.configs, job.measure, job.seed, job.passes, blocks(job.references ?? [])) };
   }
 
   static label(job: ProfileJobData): string {

@@ -101,13 +101,16 @@ export function localTimer(net: Supernet, device: Device): BlockTimer {
   };
 }
 
-/** The profile items of these block keys (one error naming the keys the supernet lacks). */
-export function blockItems(net: Supernet, device: Device, keys: readonly string[]): ProfileItem[] {
-  if (!keys.length) return [];
-  const all = new Map(distinctBlocks(net, device).map((i) => [i.key, i]));
+/** The items of these block keys in `all`; `fail` makes the one error naming the keys `name` lacks. */
+export function pickBlocks(all: ReadonlyMap<string, ProfileItem>, keys: readonly string[], name: string, fail: (message: string) => Error = (m) => new SncError(m)): ProfileItem[] {
   const missing = keys.filter((k) => !all.has(k));
-  if (missing.length) throw new SncError(`${net.spec.name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
+  if (missing.length) throw fail(`${name} has no block ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` (and ${missing.length - 3} more)` : ''}`);
   return keys.map((k) => all.get(k)!);
+}
+
+/** The profile items of these block keys of the supernet, as the device runs them. */
+export function blockItems(net: Supernet, device: Device, keys: readonly string[]): ProfileItem[] {
+  return keys.length ? pickBlocks(new Map(distinctBlocks(net, device).map((i) => [i.key, i])), keys, net.spec.name) : [];
 }
 
 function entryOf(kind: string, samples: number[], passes: number, retries: number): LutEntry {
