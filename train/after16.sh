@@ -1,0 +1,82 @@
+#!/bin/bash
+# Issue #16 after the 300-minute run (docs/training.md, step 3), unattended and in order. Each
+# part is skipped when its output exists, so an interrupted run continues where it stopped.
+#
+#   npm ci && npm run build && bash train/after16.sh [repro|lut|table|search]   (default: all)
+#
+#   repro   the step schedule's reproducibility on a prefix: a fresh run to step 200 against a
+#           run stopped at step 100 and resumed to 200 (same flags as the 300-minute run); the
+#           two weights files must be equal bit for bit (SHA-256 printed).
+#   lut     the stem family's LUTs: `snc profile` + `snc lut validate --samples 50` on
+#           ort-cpu-1t, ort-cpu-2t and ort-wasm-1t into out/lut16/<device>/shapes-tiny.json
+#           (copied over lut/<device>/ by hand once they validate).
+#   table   the 24-config AP table on the 500 held-out images: snc (onnxruntime) and PyTorch
+#           (train/eval_configs.py) side by side.
+#   search  `snc search --bootstrap 200` on the held-out images with the new LUTs (BUDGET=ms
+#           adds --budget-ms).
+#
+# Needs both cores to itself (timings and LUTs). Outputs under out/after16/ and out/lut16/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SNC="node bin/snc.js"
+PY=/usr/bin/python3
+D=out/train-data
+O=out/after16
+what=${1:-all}
+say() { echo "== $(date -u +%T) $*"; }
+mkdir -p $O
+grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not the stem family yet: finish the 300-minute run first (docs/training.md, step 2)" >&2; exit 2; }
+
+if [[ $what == all || $what == repro ]]; then
+  # the 300-minute run's flags (docs/training.md, step 2); --stop-at ends a run and writes the supernet
+  run() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
+    --steps 4300 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 0.8 --sandwich-every 3 --val-every 1000 \
+    --groups 3 --ema 0.993 --seed 0 "$@" > /dev/null; }
+  if [ ! -f $O/repro.txt ]; then
+    say "repro: a fresh run to step 200"
+    [ -f $O/repro-fresh/weights.safetensors ] || run --work $O/repro-fresh-work --out $O/repro-fresh --stop-at 200
+    say "repro: a run to step 100, resumed to step 200"
+    [ -f $O/repro-resumed-100/weights.safetensors ] || run --work $O/repro-resumed-work --out $O/repro-resumed-100 --stop-at 100
+    [ -f $O/repro-resumed/weights.safetensors ] || run --work $O/repro-resumed-work --out $O/repro-resumed --stop-at 200
+    sha256sum $O/repro-fresh/weights.safetensors $O/repro-resumed/weights.safetensors | tee $O/repro.txt.tmp
+    if [ "$(cut -d' ' -f1 $O/repro.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/repro.txt.tmp; else echo "DIFFERENT" | tee -a $O/repro.txt.tmp; fi
+    mv $O/repro.txt.tmp $O/repro.txt
+  fi
+fi
+
+if [[ $what == all || $what == lut ]]; then
+  for dev in ort-cpu-1t ort-cpu-2t ort-wasm-1t; do
+    lut=out/lut16/$dev/shapes-tiny.json
+    mkdir -p out/lut16/$dev
+    if [ ! -f out/lut16/$dev/shapes-tiny.validation.json ]; then
+      say "lut: profile shapes-tiny (stem) on $dev"
+      $SNC profile --device $dev --supernet shapes-tiny --out $lut --resume
+      say "lut: validate on 50 sampled subnets"
+      $SNC lut validate --lut $lut --supernet shapes-tiny --samples 50 --seed 1 --warmup 3
+    fi
+  done
+fi
+
+if [[ $what == all || $what == table ]]; then
+  [ -f $O/configs.txt ] || node dist/bench/ap-table.js --list-configs > $O/configs.txt
+  if [ ! -f $O/ap-table.json ]; then
+    say "table: snc eval of 24 configs on the 500 held-out images"
+    node dist/bench/ap-table.js --data out/heldout --threads 2 --out $O/ap-table.json > /dev/null
+  fi
+  if [ ! -f $O/torch.json ]; then
+    say "table: PyTorch on the same configs and images"
+    $PY train/eval_configs.py --supernet models/shapes-tiny --data out/heldout --configs $O/configs.txt --out $O/torch.json --threads 2
+  fi
+  node dist/bench/ap-table.js --data out/heldout --rows $O/ap-table.json --torch $O/torch.json > $O/ap-table.md
+  cat $O/ap-table.md
+fi
+
+if [[ $what == all || $what == search ]]; then
+  if [ ! -f $O/search/pareto.json ]; then
+    say "search: the held-out images, the new LUTs, 200 bootstrap resamples"
+    $SNC search --supernet shapes-tiny --data out/heldout --lut out/lut16/ort-cpu-1t/shapes-tiny.json \
+      --lut out/lut16/ort-cpu-2t/shapes-tiny.json --lut out/lut16/ort-wasm-1t/shapes-tiny.json \
+      ${BUDGET:+--budget-ms $BUDGET} --bootstrap 200 --workers 2 --out $O/search
+  fi
+fi
+say done
