@@ -2,7 +2,10 @@
 # The latency issue's acceptance runs, one after the other on a quiet machine:
 # for each device and supernet, build the LUT under lut/<device>/ and validate it on 50
 # sampled subnets. Logs and reports land next to the LUTs; progress in out/latency-acceptance.log.
-#   npm run build && bash bench/latency-acceptance.sh [devices...] 
+#   npm run build && bash bench/latency-acceptance.sh [devices...]
+# LUT_DIR=DIR writes DIR/<device>/<supernet>.json instead (lut/ stays as it is); SUPERNETS and
+# SAMPLES override the supernets and the validation's sample count. A LUT whose validation
+# exists is skipped; an interrupted profile resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=("${@:-ort-cpu-1t ort-cpu-2t ort-wasm-1t}")
@@ -11,7 +14,9 @@ mkdir -p out
 log=out/latency-acceptance.log
 for sn in ${SUPERNETS:-shapes-tiny nano}; do
   for dev in "${devices[@]}"; do
-    lut="lut/$dev/$sn.json"
+    lut="${LUT_DIR:-lut}/$dev/$sn.json"
+    if [ -f "${lut%.json}.validation.json" ]; then echo "== $lut: validated already, skipped" | tee -a "$log"; continue; fi
+    mkdir -p "$(dirname "$lut")"
     extra=()
     vextra=()
     # whole nano subnets take 0.6-5 s a run in WebAssembly: calibrate on 4 of the cheaper 75%,

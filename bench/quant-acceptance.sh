@@ -31,15 +31,7 @@ if [[ $what == all || $what == ap ]]; then
 fi
 
 if [[ $what == all || $what == lut ]]; then
-  for dev in ort-cpu-1t-int8 ort-cpu-2t-int8 ort-wasm-1t-int8; do
-    lut=out/lut17/$dev/shapes-tiny.json
-    mkdir -p out/lut17/$dev
-    if [ ! -f out/lut17/$dev/shapes-tiny.validation.json ]; then
-      say "lut: profile shapes-tiny on $dev"
-      $SNC profile --device $dev --supernet shapes-tiny --out $lut --resume
-      say "lut: validate on 50 sampled subnets"
-      $SNC lut validate --lut $lut --supernet shapes-tiny --samples 50 --seed 1 --warmup 3
-    fi
-  done
+  say "lut: profile and validate shapes-tiny on the int8 devices"
+  LUT_DIR=out/lut17 SUPERNETS=shapes-tiny bash bench/latency-acceptance.sh ort-cpu-1t-int8 ort-cpu-2t-int8 ort-wasm-1t-int8
 fi
 say done

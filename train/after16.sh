@@ -45,16 +45,8 @@ if [[ $what == all || $what == repro ]]; then
 fi
 
 if [[ $what == all || $what == lut ]]; then
-  for dev in ort-cpu-1t ort-cpu-2t ort-wasm-1t; do
-    lut=out/lut16/$dev/shapes-tiny.json
-    mkdir -p out/lut16/$dev
-    if [ ! -f out/lut16/$dev/shapes-tiny.validation.json ]; then
-      say "lut: profile shapes-tiny (stem) on $dev"
-      $SNC profile --device $dev --supernet shapes-tiny --out $lut --resume
-      say "lut: validate on 50 sampled subnets"
-      $SNC lut validate --lut $lut --supernet shapes-tiny --samples 50 --seed 1 --warmup 3
-    fi
-  done
+  say "lut: profile and validate the stem family on ort-cpu-1t, ort-cpu-2t, ort-wasm-1t"
+  LUT_DIR=out/lut16 SUPERNETS=shapes-tiny bash bench/latency-acceptance.sh ort-cpu-1t ort-cpu-2t ort-wasm-1t
 fi
 
 if [[ $what == all || $what == table ]]; then
