@@ -80,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       hiMs: d.interval.hi,
       verdict: d.verdict,
       baselineMs: d.regression?.baselineMs ?? null,
+      limitMs: d.regression ? d.regression.baselineMs * d.regression.limit : null,
     })),
   });
   const pages = writeBuildPages(cfg.out);

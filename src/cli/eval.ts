@@ -12,6 +12,7 @@ import { loadSupernet } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import { DATA_SET_OPTIONS, readDataSet, requireDataSet, requireImagesDir } from './data-args.js';
 import { intOption, parseCommand, progress, progressDone } from './args.js';
+import { withoutResamples } from '../eval/bootstrap.js';
 
 const USAGE = `usage: snc eval --supernet DIR|PRESET --data DIR [--config "res=..,patch=..,windows=..,layers=..,queries=.."] [--json]
        snc eval --model FILE.onnx --data DIR [--json]
@@ -237,7 +238,7 @@ function reportJson(r: EvalReport) {
     perCategory: r.perCategory,
     agnostic: r.breakdown.agnostic,
     bySize: r.breakdown.bySize,
-    ...(r.spread ? { spread: r.spread } : {}),
+    ...(r.spread ? { spread: withoutResamples(r.spread) } : {}),
     seconds: r.seconds,
     imagesPerSecond: r.imagesPerSecond,
     peakRssMiB: peakRssMiB(),

@@ -183,14 +183,17 @@ export async function run(argv: string[]): Promise<number> {
   result.devices.forEach((d, i) => {
     lines.push(`${d.device} (${d.lut.file}): front of ${d.front.length} of ${d.evaluated} evaluated subnets`);
     const pm = (f: (typeof d.front)[number]) => (f.spread ? ` ± ${f.spread[m].std.toFixed(3)}` : '');
-    for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}${pm(f)}  ${f.key}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
+    const gain = (f: (typeof d.front)[number]) => (f.gain ? `  (+${f.gain.value.toFixed(3)} ± ${f.gain.std.toFixed(3)}${f.gain.separated ? '' : ', within the sampling error'})` : '');
+    for (const f of d.front) lines.push(`  ${f.predictedMs.toFixed(2).padStart(8)} ms  ${m} ${f.metrics[m].toFixed(3)}${pm(f)}  ${f.key}${gain(f)}${d.chosen?.key === f.key ? '  <- chosen' : ''}`);
+    const sep = d.separation;
+    if (sep && sep.pairs) lines.push(`  ${sep.separated} of ${sep.pairs} neighbours on the front rise by more than the sampling error (the rise's 90% interval above zero, ${sep.paired ? 'paired bootstrap' : 'spreads taken as independent'})`);
     const sc = d.speedCheck;
     if (sc) lines.push(`  speed check: this machine runs the LUT's subnets x ${sc.factor.toFixed(3)} (${sc.references.length} references, ratios ${sc.ratioRange[0].toFixed(2)}-${sc.ratioRange[1].toFixed(2)})`);
     const at = (ms: number) => (sc ? `${ms.toFixed(2)} ms predicted, ${(ms * sc.factor).toFixed(2)} ms at the measured speed` : `${ms.toFixed(2)} ms`);
     if (result.budgetMs !== null) lines.push(d.chosen ? `  within ${result.budgetMs} ms: ${d.chosen.key} (${m} ${d.chosen.metrics[m].toFixed(3)}, ${at(d.chosen.predictedMs)})` : `  within ${result.budgetMs} ms: none; ${d.chosenReason}`);
     lines.push(`  plot: ${files.plots[i].svg}, ${files.plots[i].png}`);
   });
-  if (result.bootstrap) lines.push(`± : the evaluation's sampling error (std over ${result.bootstrap.samples} bootstrap resamples of the images; 90% intervals in pareto.json)`);
+  if (result.bootstrap) lines.push(`± : the evaluation's sampling error (std over ${result.bootstrap.samples} bootstrap resamples of the images; 90% intervals in pareto.json); (+x ± e): the rise over the previous entry and its error`);
   lines.push(`wrote ${files.json}`);
   if (next.length) lines.push('next, the chosen subnet of each device:', ...next.map((n) => `  ${n.device}: ${n.command}`));
   else if (result.budgetMs === null) lines.push('next: give --budget-ms N to choose a subnet per device (or write snc.config.json and run snc build)');

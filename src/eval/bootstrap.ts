@@ -33,6 +33,43 @@ export interface BootstrapSpread {
   seed: number;
   AP: MetricSpread;
   AP50: MetricSpread;
+  /**
+   * Each resample's AP and AP50 in draw order, over `images` images (sorted by id). Two subnets
+   * bootstrapped with the same seed on the same images draw the same images in every resample:
+   * the differences of their resamples give the sampling error of their difference
+   * (differenceSpread). Kept in the evaluation cache; reports drop it (withoutResamples).
+   */
+  resamples?: { images: number; AP: number[]; AP50: number[] };
+}
+
+/** The spread of one subnet's metric minus another's, as sampled by the bootstrap. */
+export interface DifferenceSpread extends MetricSpread {
+  /** From paired resamples (the same images drawn for both); else from the two spreads as if independent (wider: errors on shared images correlate). */
+  paired: boolean;
+}
+
+/** The 90% two-sided normal quantile, for the unpaired interval. */
+const Z90 = 1.6448536269514722;
+
+/**
+ * The sampling error of `b[metric] - a[metric]`: over paired resamples when both carry theirs
+ * (same seed, same resample count, same images), else sqrt(std_a^2 + std_b^2) with a normal
+ * 90% interval around `value`, the measured difference. Null when either has no spread.
+ */
+export function differenceSpread(a: BootstrapSpread | null | undefined, b: BootstrapSpread | null | undefined, metric: 'AP' | 'AP50', value: number): DifferenceSpread | null {
+  if (!a || !b) return null;
+  const ra = a.resamples, rb = b.resamples;
+  if (ra && rb && a.seed === b.seed && ra.images === rb.images && ra[metric].length === rb[metric].length && ra[metric].length > 1)
+    return { ...spreadOf(rb[metric].map((v, i) => v - ra[metric][i])), paired: true };
+  const std = Math.sqrt(a[metric].std ** 2 + b[metric].std ** 2);
+  return { std, lo90: value - Z90 * std, hi90: value + Z90 * std, paired: false };
+}
+
+/** The spread without its resamples (for reports and printed JSON). */
+export function withoutResamples<T extends BootstrapSpread | null | undefined>(s: T): T {
+  if (!s || !s.resamples) return s;
+  const { resamples: _, ...rest } = s;
+  return rest as T;
 }
 
 export interface BootstrapOptions {
@@ -182,7 +219,8 @@ export function bootstrapAp(ev: CocoEvaluator, opts: BootstrapOptions = {}): Boo
     ap.push(r.AP);
     ap50.push(r.AP50);
   }
-  return { samples, seed, AP: spreadOf(ap), AP50: spreadOf(ap50) };
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  return { samples, seed, AP: spreadOf(ap), AP50: spreadOf(ap50), resamples: { images: n, AP: ap.map(round), AP50: ap50.map(round) } };
 }
 
 /** AP and AP50 with every image weighted once: equal to summarize()'s AP and AP50 (a check of this module). */

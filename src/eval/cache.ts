@@ -68,8 +68,10 @@ const ENTRY = z.object({
       seed: z.number().int(),
       AP: z.object({ std: z.number().nonnegative(), lo90: metric, hi90: metric }).strict(),
       AP50: z.object({ std: z.number().nonnegative(), lo90: metric, hi90: metric }).strict(),
+      resamples: z.object({ images: z.number().int().nonnegative(), AP: z.array(metric), AP50: z.array(metric) }).strict().optional(),
     })
     .strict()
+    .refine((s) => !s.resamples || (s.resamples.AP.length === s.samples && s.resamples.AP50.length === s.samples), 'one resample value per resample')
     .optional(),
 });
 

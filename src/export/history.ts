@@ -18,6 +18,8 @@ export interface HistoryDevice {
   verdict: string;
   /** The baseline's value for this device (ms), when one was given. */
   baselineMs: number | null;
+  /** The regression limit (ms): the baseline's upper bound x (1 + tolerance), when a baseline was given (absent in older histories). */
+  limitMs?: number | null;
 }
 
 export interface HistoryEntry {

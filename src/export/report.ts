@@ -191,7 +191,7 @@ export function devicePage(d: DeviceReport, history: HistoryEntry[], baseline?: 
   const checks = history
     .map((h) => ({ h, dev: h.devices.find((x) => x.name === d.name) }))
     .filter((x) => x.dev)
-    .map(({ h, dev }) => ({ at: h.at, mode: h.mode, valueMs: dev!.valueMs, loMs: dev!.loMs ?? -Infinity, hiMs: dev!.hiMs ?? Infinity, verdict: dev!.verdict }));
+    .map(({ h, dev }) => ({ at: h.at, mode: h.mode, valueMs: dev!.valueMs, loMs: dev!.loMs ?? -Infinity, hiMs: dev!.hiMs ?? Infinity, verdict: dev!.verdict, limitMs: num(dev!.limitMs) > 0 ? dev!.limitMs! : null }));
   const lastBaseline = [...history].reverse().find((h) => h.baseline && h.devices.some((x) => x.name === d.name && x.baselineMs !== null));
   const baselineMs = baseline?.values[d.name] ?? lastBaseline?.devices.find((x) => x.name === d.name)?.baselineMs ?? null;
   return {

@@ -37,6 +37,8 @@ export interface CheckPoint {
   hiMs: number;
   verdict: string;
   mode: string;
+  /** The regression limit this check was judged against (ms), when it had a baseline. */
+  limitMs: number | null;
 }
 
 export interface CheckHistoryData {
@@ -105,6 +107,8 @@ export function historyChart(d: DevicePage): Chart | null {
     { name: 'budget', color: '#2e8b57', line: true, radius: 0.01, points: xs.map((x) => ({ x, y: h.budgetMs, label: `budget ${h.budgetMs} ms` })) },
   ];
   if (h.baselineMs !== null) series.push({ name: `baseline (${h.baselineSource})`, color: '#e0a030', line: true, radius: 0.01, points: xs.map((x) => ({ x, y: h.baselineMs!, label: `baseline ${h.baselineMs!.toFixed(2)} ms` })) });
+  const limits = h.checks.map((c, i) => ({ x: i + 1, y: c.limitMs ?? NaN, label: `${c.at}: regression limit ${(c.limitMs ?? NaN).toFixed(2)} ms` })).filter((p) => Number.isFinite(p.y));
+  if (limits.length) series.push({ name: "regression limit (the baseline's upper bound + tolerance)", color: '#d9534f', line: limits.length > 1, radius: limits.length > 1 ? 0.01 : 4, points: limits });
   const bound = (which: 'loMs' | 'hiMs', word: string) =>
     h.checks.map((c, i) => ({ x: i + 1, y: c[which], label: `${c.at}: ${word} ${c[which].toFixed(2)} ms` })).filter((p) => Number.isFinite(p.y));
   series.push({ name: 'interval low', color: '#aab4c0', hollow: true, radius: 3, points: bound('loMs', 'low') });
@@ -139,14 +143,14 @@ export function renderBuildHtml(p: BuildPage): string {
     out.push('<div class="figs">');
     out.push(figure(paretoChart(d), 'Pareto front: accuracy measured on the validation set, latency predicted from the LUT; the chosen subnet ringed', 'pareto'));
     out.push(figure(validationChart(d), `LUT validation: ${d.validation?.note ?? ''}`, 'validation'));
-    out.push(figure(historyChart(d), 'snc check history: the model at the LUT speed, its confidence interval, the budget and the baseline', 'history'));
+    out.push(figure(historyChart(d), 'snc check history: the model at the LUT speed, its confidence interval, the budget, the baseline and the regression limit it was judged against', 'history'));
     out.push('</div>');
     if (d.quantization) out.push(`<h3>Quantization</h3>`, table(d.quantization.header, d.quantization.rows, 'quantization'), `<p class="note">${esc(d.quantization.note)}</p>`);
     if (d.history?.checks.length)
       out.push(
         table(
-          ['check', 'mode', 'median (ms)', 'interval (ms)', 'verdict'],
-          d.history.checks.map((c) => [c.at, c.mode, c.valueMs.toFixed(2), `${fmt(c.loMs)} to ${fmt(c.hiMs)}`, c.verdict]),
+          ['check', 'mode', 'median (ms)', 'interval (ms)', 'regression limit (ms)', 'verdict'],
+          d.history.checks.map((c) => [c.at, c.mode, c.valueMs.toFixed(2), `${fmt(c.loMs)} to ${fmt(c.hiMs)}`, c.limitMs === null ? '-' : c.limitMs.toFixed(2), c.verdict]),
           'history',
         ),
       );

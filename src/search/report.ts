@@ -55,6 +55,15 @@ export function searchChart(r: SearchResult, d: number): Chart {
     radius: 4,
     points: dev.front.map((f) => ({ x: f.predictedMs, y: f.metrics[m], ...bar(f.spread), label: `${f.key}: ${m} ${f.metrics[m].toFixed(3)}${pm(f.spread)}, ${f.predictedMs.toFixed(2)} ms` })),
   });
+  const close = dev.front.filter((f) => f.gain && !f.gain.separated);
+  if (close.length)
+    series.push({
+      name: `within the sampling error of the previous front entry (${close.length})`,
+      color: '#e0a030',
+      hollow: true,
+      radius: 6,
+      points: close.map((f) => ({ x: f.predictedMs, y: f.metrics[m], label: `${f.key}: +${f.gain!.value.toFixed(3)} over the previous entry, 90% interval ${f.gain!.lo90.toFixed(3)} to ${f.gain!.hi90.toFixed(3)}` })),
+    });
   if (dev.chosen)
     series.push({
       name: `chosen within ${r.budgetMs} ms`,

@@ -29,7 +29,7 @@ import { subnetCost } from '../detr/cost.js';
 import { EvalCache, datasetHash, imagesKey, type EvalKey } from '../eval/cache.js';
 import { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from '../eval/pool.js';
 import { defaultThreads } from '../eval/evaluate.js';
-import { DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_BOOTSTRAP_SEED, type BootstrapSpread } from '../eval/bootstrap.js';
+import { DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_BOOTSTRAP_SEED, differenceSpread, withoutResamples, type BootstrapSpread, type DifferenceSpread } from '../eval/bootstrap.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
 import { beats, bestUnderBudget, paretoFront } from './pareto.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
@@ -162,6 +162,16 @@ export interface FrontEntry {
   /** Bootstrap over the images of AP and AP50: std and 90% interval (null when the search ran none). */
   spread: BootstrapSpread | null;
   predictedMs: number;
+  /** What this entry adds over the previous (faster) one on the front; null for the fastest, or without a bootstrap. */
+  gain?: FrontGain | null;
+}
+
+/** The search metric's rise from one front entry to the next, against the evaluation's sampling error. */
+export interface FrontGain extends DifferenceSpread {
+  /** The measured rise (this entry's metric minus the previous entry's). */
+  value: number;
+  /** More than the sampling error: the rise's 90% bootstrap interval lies above zero. */
+  separated: boolean;
 }
 
 export interface DeviceResult {
@@ -181,6 +191,8 @@ export interface DeviceResult {
   speedCheckSkipped?: string;
   /** Configs evaluated on every image (the front is computed from these). */
   evaluated: number;
+  /** Neighbouring front entries whose rise exceeds the sampling error (FrontGain.separated), of all neighbouring pairs; null without a bootstrap. */
+  separation: { pairs: number; separated: number; paired: boolean } | null;
 }
 
 export interface SearchResult {
@@ -461,9 +473,19 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const pts = evaluated.map((i) => ({ latency: latency[d][i], accuracy: full[i]![metric] }));
     const entry = (k: number): FrontEntry => {
       const i = evaluated[k];
-      return { config: configs[i], key: configKey(configs[i]), metrics: full[i]!, spread: spread[i], predictedMs: latency[d][i] };
+      return { config: configs[i], key: configKey(configs[i]), metrics: full[i]!, spread: withoutResamples(spread[i]), predictedMs: latency[d][i] };
     };
-    const front = paretoFront(pts).map(entry);
+    const frontIdx = paretoFront(pts);
+    const front = frontIdx.map(entry);
+    if (bootstrap)
+      front.forEach((f, k) => {
+        if (k === 0) return void (f.gain = null);
+        const a = evaluated[frontIdx[k - 1]], b = evaluated[frontIdx[k]];
+        const value = full[b]![metric] - full[a]![metric];
+        const diff = differenceSpread(spread[a], spread[b], metric, value);
+        f.gain = diff ? { value, ...diff, separated: diff.lo90 > 0 } : null;
+      });
+    const gains = front.map((f) => f.gain).filter((g): g is FrontGain => !!g);
     let chosen: FrontEntry | null = null;
     let chosenReason: string;
     const { check, skipped } = speed[d];
@@ -473,7 +495,8 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     else {
       const k = bestUnderBudget(pts, opts.budgetMs / factor);
       if (k !== undefined) {
-        chosen = entry(k);
+        // the best under the budget is on the front: the same entry, with its gain
+        chosen = front.find((f) => f.key === configKey(configs[evaluated[k]])) ?? entry(k);
         chosenReason = `the most accurate (${metric} ${chosen.metrics[metric].toFixed(3)}) of the subnets predicted within ${opts.budgetMs} ms on ${lut.device.name}${atSpeed}`;
       } else {
         const fastest = configs.map((_, i) => i).reduce((a, b) => (latency[d][b] < latency[d][a] ? b : a));
@@ -490,6 +513,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
       speedCheck: check,
       ...(skipped ? { speedCheckSkipped: skipped } : {}),
       evaluated: evaluated.length,
+      separation: bootstrap ? { pairs: gains.length, separated: gains.filter((g) => g.separated).length, paired: gains.every((g) => g.paired) } : null,
     };
   });
 
@@ -498,7 +522,7 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     key: configKey(c),
     group: configKey(groups[groupOfConfig[i]].deep),
     metrics: full[i],
-    spread: spread[i],
+    spread: withoutResamples(spread[i]),
     subsetMetric: sub[i],
     predictedMetric: !full[i] && sub[i] !== null && predictor ? predictor.predict(sub[i]!) : null,
     predictedMs: latency.map((l) => l[i]),

@@ -32,5 +32,8 @@ test('check --mode predict: exit 1 over the budget, 0 within; JUnit, summary, be
   t.regex(ok.stdout, /^ort-cpu-1t: predicted at 13\.00 ms; within the 15 ms budget; \+0\.0% against the baseline's 13\.00 ms, within 14\.30 ms \(\+10%\): PASS$/m);
   const history = JSON.parse(readFileSync(join(dir, 'build', 'check-history.json'), 'utf8')).entries;
   t.deepEqual(history.map((h: { verdict: string }) => h.verdict), ['fail', 'pass']);
-  t.regex(readFileSync(join(dir, 'build', 'report.html'), 'utf8'), /<table class="history">.*<td>fail<\/td>.*<td>pass<\/td>/s);
+  const limits = history.map((h: { devices: { limitMs: number | null }[] }) => h.devices[0].limitMs);
+  t.is(limits[0], null, 'no baseline, no limit');
+  t.true(Math.abs(limits[1] - 14.3) < 1e-9, `the limit the check was judged against: ${limits[1]}`);
+  t.regex(readFileSync(join(dir, 'build', 'report.html'), 'utf8'), /<table class="history">.*<td>-<\/td><td>fail<\/td>.*<td>14\.30<\/td><td>pass<\/td>/s);
 });

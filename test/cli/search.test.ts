@@ -35,6 +35,14 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   }
   for (const f of ['pareto.json', 'pareto-ort-cpu-1t.svg', 'pareto-ort-cpu-1t.png', 'pareto-ort-cpu-2t.svg', 'pareto-ort-cpu-2t.png']) t.true(existsSync(join(out, f)), f);
   t.deepEqual(JSON.parse(readFileSync(join(out, 'pareto.json'), 'utf8')).devices, j.devices);
+  // the bootstrap (200 resamples by default): each front entry's rise over the previous one, paired over the same resampled images
+  for (const d of j.devices) {
+    t.is(d.front[0].gain, null);
+    for (const f of d.front.slice(1)) t.like(f.gain, { paired: true, separated: f.gain.lo90 > 0 });
+    t.like(d.separation, { pairs: d.front.length - 1, paired: true });
+    t.true(d.front.every((f: { spread: { resamples?: unknown } }) => f.spread && f.spread.resamples === undefined), 'pareto.json keeps the spreads, not the resamples');
+  }
+  t.true(j.subnets.every((s: { spread: { resamples?: unknown } | null }) => !s.spread?.resamples));
   // what to do next: the exact export command of each device's choice
   t.deepEqual(
     j.next.map((n: { device: string; config: string; command: string }) => n.command),
@@ -51,6 +59,10 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   t.regex(again.stdout, /^next, the chosen subnet of each device:\n {2}ort-cpu-1t: snc export --supernet \S+ --config res=160,\S+ --out out\/shapes-small-ort-cpu-1t\.onnx\n {2}ort-cpu-2t: snc export /m);
   t.regex(again.stderr, /\(0 run, \d+ cached\); 2 on a 3-image subset \(0 run, 2 cached\)/);
   t.regex(again.stdout, /^ort-cpu-1t \(.*\): front of \d+ of \d+ evaluated subnets$/m);
+  if (j.devices[0].front.length > 1) {
+    t.regex(again.stdout, /^ {2}\d+ of \d+ neighbours on the front rise by more than the sampling error \(the rise's 90% interval above zero, paired bootstrap\)$/m, 'the resamples came back from the cache');
+    t.regex(again.stdout, / {2}\(\+\d\.\d{3} ± \d\.\d{3}(, within the sampling error)?\)/);
+  }
   t.regex(again.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms\)$/m);
   t.regex(again.stdout, /^wrote .*pareto\.json$/m);
 

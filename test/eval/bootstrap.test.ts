@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapAp, seededRandom, spreadOf, unweightedAp } from '../../src/eval/bootstrap.js';
+import { bootstrapAp, differenceSpread, seededRandom, spreadOf, unweightedAp, withoutResamples } from '../../src/eval/bootstrap.js';
 import { CocoEvaluator, type Detection, type GroundTruth } from '../../src/eval/coco-eval.js';
 import { parseCocoDataset } from '../../src/data/coco.js';
 import { parseCocoResults } from '../../src/data/results.js';
@@ -17,8 +17,8 @@ function fixture(name: string): CocoEvaluator {
   return ev;
 }
 
-/** A random set: n images of 1-8 objects of 3 classes, detections jittered, some wrong or spurious. */
-function randomSet(n: number, seed: number): CocoEvaluator {
+/** A random set: n images of 1-8 objects of 3 classes, detections jittered, some wrong or spurious; `better` adds an exact, confident detection of the first object of every third image. */
+function randomSet(n: number, seed: number, better = false): CocoEvaluator {
   const rand = seededRandom(seed);
   const gts: GroundTruth[] = [];
   const dets = new Map<number, Detection[]>();
@@ -39,6 +39,8 @@ function randomSet(n: number, seed: number): CocoEvaluator {
       }
     }
     for (let i = 0; i < 3; i++) d.push({ categoryId: 1 + Math.floor(rand() * 3), bbox: [rand() * 200, rand() * 200, 10 + rand() * 50, 10 + rand() * 50], score: rand() * 0.5 });
+    const first = gts.find((g) => g.imageId === img)!;
+    if (better && img % 3 === 0) d.push({ categoryId: first.categoryId, bbox: [...first.bbox], score: 0.99 });
     dets.set(img, d);
   }
   const ev = new CocoEvaluator([1, 2, 3], gts);
@@ -100,4 +102,32 @@ test('spreadOf: sample standard deviation and numpy-style percentiles', (t) => {
   t.is(s.lo90, 1.5);
   t.is(s.hi90, 10.5);
   t.throws(() => bootstrapAp(randomSet(3, 1), { samples: 0 }), { message: /samples must be a positive integer, got 0/ });
+});
+
+test('paired resamples: a subnet against itself differs by exactly 0; against a better one the error is below the independent estimate', (t) => {
+  const a = bootstrapAp(randomSet(150, 3), { samples: 100, seed: 2 });
+  const b = bootstrapAp(randomSet(150, 3, true), { samples: 100, seed: 2 });
+  t.is(a.resamples!.images, 150);
+  t.is(a.resamples!.AP.length, 100);
+  const self = differenceSpread(a, a, 'AP', 0)!;
+  t.true(self.paired);
+  t.deepEqual([self.std, self.lo90, self.hi90], [0, 0, 0]);
+  const mA = randomSet(150, 3).summarize().metrics.AP, mB = randomSet(150, 3, true).summarize().metrics.AP;
+  t.true(mB > mA, `${mB} > ${mA}`);
+  const d = differenceSpread(a, b, 'AP', mB - mA)!;
+  const independent = Math.sqrt(a.AP.std ** 2 + b.AP.std ** 2);
+  t.true(d.paired);
+  t.true(d.std > 0 && d.std < 0.8 * independent, `paired ${d.std} against independent ${independent}: the same images are hard for both`);
+  t.true(d.lo90 > 0, 'the better set is separated from the other');
+  // another seed draws other images: not paired, the independent estimate around the measured rise
+  const c = bootstrapAp(randomSet(150, 3, true), { samples: 100, seed: 3 });
+  const u = differenceSpread(a, c, 'AP', mB - mA)!;
+  t.false(u.paired);
+  t.true(Math.abs(u.std - Math.sqrt(a.AP.std ** 2 + c.AP.std ** 2)) < 1e-15);
+  t.true(Math.abs(u.hi90 - (mB - mA) - ((mB - mA) - u.lo90)) < 1e-12, 'symmetric around the rise');
+  t.false(differenceSpread(withoutResamples(a), b, 'AP50', 0)!.paired, 'a spread without its resamples (an older cache entry)');
+  t.is(differenceSpread(null, b, 'AP', 0), null);
+  t.is(withoutResamples(a).resamples, undefined);
+  t.deepEqual(withoutResamples(a).AP, a.AP);
+  t.truthy(a.resamples, 'withoutResamples leaves its argument as it was');
 });

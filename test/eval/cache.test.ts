@@ -37,3 +37,14 @@ test('cache entries are data from disk: an impossible or edited entry is a miss 
   t.is(parseCachedEval('null', key), undefined);
   t.is(parseCachedEval('[]', key), undefined);
 });
+
+test('a bootstrap spread with its resamples is kept and comes back whole; resamples that do not match the count are a miss', (t) => {
+  const cache = new EvalCache(join(tmp, 'spread'));
+  const s = { samples: 3, seed: 1, AP: { std: 0.01, lo90: 0.19, hi90: 0.21 }, AP50: { std: 0.02, lo90: 0.3, hi90: 0.34 }, resamples: { images: 200, AP: [0.19, 0.2, 0.21], AP50: [0.3, 0.32, 0.34] } };
+  cache.put(key, { metrics, images: 200, seconds: 2, spread: s });
+  t.deepEqual(cache.get(key)?.spread, s);
+  const e = JSON.parse(readFileSync(cache.fileOf(key), 'utf8'));
+  e.spread.resamples.AP.pop();
+  writeFileSync(cache.fileOf(key), JSON.stringify(e));
+  t.is(cache.get(key), undefined, '2 resample values for 3 resamples');
+});

@@ -16,7 +16,7 @@ const device = (name: string, checks: number): DevicePage => ({
     budgetMs: 15,
   },
   validation: { sets: [{ name: 'validate', points: [{ x: 5, y: 5.2, label: 'a' }, { x: 10, y: 9.5, label: 'b' }] }], note: 'RMSPE 4%' },
-  history: checks ? { budgetMs: 15, baselineMs: 12, baselineSource: 'base.json', checks: Array.from({ length: checks }, (_, i) => ({ at: `t${i}`, valueMs: 12 + i, loMs: i ? 11 + i : -Infinity, hiMs: 13 + i, verdict: 'pass', mode: 'measure' })) } : null,
+  history: checks ? { budgetMs: 15, baselineMs: 12, baselineSource: 'base.json', checks: Array.from({ length: checks }, (_, i) => ({ at: `t${i}`, valueMs: 12 + i, loMs: i ? 11 + i : -Infinity, hiMs: 13 + i, verdict: 'pass', mode: 'measure', limitMs: i ? 14.5 + i : null })) } : null,
   quantization: checks ? { header: ['model', 'AP'], rows: [['float', '0.3000'], ['int8 u8s8', '0.2950']], note: '12 layers quantized' } : null,
   steps: [{ name: 'search', cached: true, seconds: 0 }],
 });
@@ -49,6 +49,18 @@ test('the history plot keeps each bound at its check, leaving out unbounded ones
   const low = c.series.find((s) => s.name === 'interval low')!;
   t.deepEqual(low.points.map((p) => p.x), [2, 3]);
   t.deepEqual(c.series.find((s) => s.name === 'median at the LUT speed')!.points.map((p) => [p.x, p.y]), [[1, 12], [2, 13], [3, 14]]);
+});
+
+test('the history draws the regression limit each check was judged against, and the table lists it', (t) => {
+  const c = historyChart(device('a', 3))!;
+  const limit = c.series.find((s) => s.name.startsWith('regression limit'))!;
+  t.deepEqual(limit.points.map((p) => [p.x, p.y]), [[2, 15.5], [3, 16.5]], 'the first check had no baseline');
+  t.true(limit.line);
+  t.is(historyChart(device('b', 1))!.series.find((s) => s.name.startsWith('regression limit')), undefined, 'no baseline, no limit');
+  const html = renderBuildHtml(page);
+  t.regex(html, /<th>regression limit \(ms\)<\/th>/);
+  t.regex(html, /<td>t0<\/td><td>measure<\/td><td>12\.00<\/td><td>−∞ to 13\.00<\/td><td>-<\/td><td>pass<\/td>/);
+  t.regex(html, /<td>t2<\/td><td>measure<\/td><td>14\.00<\/td><td>13\.00 to 15\.00<\/td><td>16\.50<\/td><td>pass<\/td>/);
 });
 
 test('markdown: the summary table, figures per device and the last check', (t) => {

@@ -62,8 +62,8 @@ function apTable(seed: number, noise = 0.004, bias = -0.03) {
   return { full, sub };
 }
 
-/** An evaluator that reads the table, counting calls; optional random delays. */
-function tableEvaluator(t: ReturnType<typeof apTable>, delays?: StreamRng): GroupEvaluator & { calls: GroupTask[] } {
+/** An evaluator that reads the table, counting calls; optional random delays; `resample(metric, i)` gives bootstrap resamples (paired across configs). */
+function tableEvaluator(t: ReturnType<typeof apTable>, delays?: StreamRng, resample?: (metric: number, i: number) => number): GroupEvaluator & { calls: GroupTask[] } {
   const calls: GroupTask[] = [];
   return {
     id: 'table',
@@ -79,7 +79,13 @@ function tableEvaluator(t: ReturnType<typeof apTable>, delays?: StreamRng): Grou
         }
       // with a bootstrap asked for: a made-up spread around the table's AP
       const spread = task.bootstrap
-        ? Object.fromEntries(Object.entries(metrics).map(([k, m]) => [k, { ...task.bootstrap!, AP: { std: 0.01, lo90: m.AP - 0.016, hi90: m.AP + 0.016 }, AP50: { std: 0.01, lo90: m.AP50 - 0.016, hi90: m.AP50 + 0.016 } }]))
+        ? Object.fromEntries(
+            Object.entries(metrics).map(([k, m]) => {
+              const draws = (v: number) => Array.from({ length: task.bootstrap!.samples ?? 200 }, (_, i) => resample!(v, i));
+              const resamples = resample ? { resamples: { images: 500, AP: draws(m.AP), AP50: draws(m.AP50) } } : {};
+              return [k, { ...task.bootstrap!, AP: { std: 0.01, lo90: m.AP - 0.016, hi90: m.AP + 0.016 }, AP50: { std: 0.01, lo90: m.AP50 - 0.016, hi90: m.AP50 + 0.016 }, ...resamples }];
+            }),
+          )
         : undefined;
       return { metrics, ...(spread ? { spread } : {}), images: task.images ? task.images.length : 500, seconds: 0.001, skippedImages: 0 } as Awaited<ReturnType<GroupEvaluator['evaluate']>>;
     },
@@ -265,6 +271,44 @@ test('bootstrap: asked of full evaluations only, kept in the cache and pareto.js
   const none = await search(base({ evaluator: tableEvaluator(table), cache: null, bootstrap: 0 }));
   t.is(none.bootstrap, null);
   t.true(none.devices[0].front.every((f) => f.spread === null));
+});
+
+test('front neighbours: the rise over the previous entry against its sampling error, paired when the evaluations carry their resamples', async (t) => {
+  const table = apTable(11);
+  const r = await search(base({ evaluator: tableEvaluator(table) }));
+  let unpairedSeparated = 0;
+  for (const d of r.devices) {
+    t.is(d.front[0].gain, null, 'the fastest entry has no previous one');
+    const gains = d.front.slice(1).map((f, k) => {
+      const g = f.gain!;
+      t.true(Math.abs(g.value - (f.metrics.AP - d.front[k].metrics.AP)) < 1e-12);
+      t.false(g.paired, 'spreads without resamples');
+      t.true(Math.abs(g.std - Math.sqrt(2) * 0.01) < 1e-12);
+      t.is(g.separated, g.lo90 > 0);
+      return g;
+    });
+    t.deepEqual(d.separation, { pairs: gains.length, separated: gains.filter((g) => g.separated).length, paired: false });
+    unpairedSeparated += d.separation!.separated;
+  }
+  // paired: every resample shifts all configs alike (the images drawn are hard or easy for all), each config's own noise is small
+  const shared = (i: number) => 0.03 * Math.sin(i * 1.7);
+  const p = await search(base({ evaluator: tableEvaluator(table, undefined, (v, i) => v + shared(i) + 0.0002 * Math.cos(i * 0.9 + v * 1e4)) }));
+  t.deepEqual(fronts(p), fronts(r));
+  let pairedSeparated = 0;
+  for (const d of p.devices) {
+    for (const f of d.front.slice(1)) {
+      t.true(f.gain!.paired);
+      t.true(f.gain!.std < 0.001, `paired std ${f.gain!.std}`);
+      t.is(f.gain!.separated, f.gain!.lo90 > 0);
+      if (f.gain!.value > 0.002) t.true(f.gain!.separated, `a rise of ${f.gain!.value} stands out of paired noise of 0.0002`);
+    }
+    t.true(d.separation!.paired);
+    pairedSeparated += d.separation!.separated;
+  }
+  t.true(pairedSeparated >= unpairedSeparated, `${pairedSeparated} >= ${unpairedSeparated}: pairing takes out what the images share`);
+  t.true(p.subnets.every((s) => !s.spread?.resamples) && p.devices.every((d) => d.front.every((f) => !f.spread?.resamples)), 'pareto.json without the resamples');
+  const none = await search(base({ evaluator: tableEvaluator(table), bootstrap: 0 }));
+  t.true(none.devices.every((d) => d.separation === null && d.front.every((f) => f.gain === undefined)));
 });
 
 test('progress: phases, counts and time left', async (t) => {
