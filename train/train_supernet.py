@@ -159,6 +159,8 @@ def main():
     ap.add_argument('--groups', type=int, default=1, help='Group DETR: query groups in training (group 0 is the model\'s; 1: off)')
     ap.add_argument('--ema', type=float, default=0.0, help='EMA decay of the weights (e.g. 0.993 as RF-DETR; 0: off); validation and the written supernet use the EMA weights')
     ap.add_argument('--ema-tau', type=float, default=100, help='EMA warm-up: decay x (1 - exp(-updates / tau))')
+    ap.add_argument('--init', help="another run's checkpoint.pt to start from (its weights, query groups and EMA weights; a fresh optimiser and "
+                                   'schedule of --steps): a second phase of training. Same --groups and --ema as that run')
     args = ap.parse_args()
     if args.groups < 1:
         sys.exit(f'--groups {args.groups}: must be >= 1')
@@ -188,12 +190,13 @@ def main():
     no_decay = [p for n, p in named if not (p.ndim >= 2 and not any(k in n for k in no_wd))]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
+    init = None
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
             sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
-        for k in ('groups', 'ema'):
-            if ck['args'].get(k, {'groups': 1, 'ema': 0.0}[k]) != getattr(args, k):
+        for k in ('groups', 'ema', 'init'):
+            if ck['args'].get(k, {'groups': 1, 'ema': 0.0, 'init': None}[k]) != getattr(args, k):
                 sys.exit(f'{ckpt_path}: written with --{k} {ck["args"].get(k)}; this run asks for {getattr(args, k)} (delete the checkpoint to start over)')
         net.load_state_dict(ck['model'])
         if groups:
@@ -203,11 +206,23 @@ def main():
         print(f'resumed at step {step} ({elapsed / 60:.1f} min trained)', file=sys.stderr)
         log_line(log_path, {'event': 'resume', 'step': step, 'minutes': round(elapsed / 60, 2), 'allocator': snc_train.allocator.allocator()})
     else:
-        log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters()), 'allocator': snc_train.allocator.allocator()})
+        if args.init:
+            init = torch.load(args.init)
+            for k in ('groups', 'ema'):
+                if init['args'].get(k, {'groups': 1, 'ema': 0.0}[k]) != getattr(args, k):
+                    sys.exit(f'--init {args.init}: written with --{k} {init["args"].get(k)}; this run asks for {getattr(args, k)}')
+            net.load_state_dict(init['model'])
+            if groups:
+                groups.load_state_dict(init['groups'])
+            print(f"starting from {args.init} (step {init['step']} of its run, {init['elapsed'] / 60:.1f} min trained)", file=sys.stderr)
+        log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters()), 'allocator': snc_train.allocator.allocator(),
+                            **({'init': {'step': init['step'], 'minutes': round(init['elapsed'] / 60, 2)}} if init else {})})
 
     ema = ModelEma(net, args.ema, args.ema_tau) if args.ema > 0 else None
     if ema and os.path.exists(ckpt_path):
         ema.load_state_dict(ck['ema'])
+    elif ema and init:
+        ema.load_state_dict(init['ema'])
     configs = grid_configs(spec)
     largest, smallest = extremes(spec)
     coarse = [c for c in configs if c['patch'] == max(spec['knobs']['patch'])]
