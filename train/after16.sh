@@ -25,7 +25,7 @@ O=out/after16
 what=${1:-all}
 say() { echo "== $(date -u +%T) $*"; }
 mkdir -p $O
-grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not the stem family yet: finish the 300-minute run first (docs/training.md, step 2)" >&2; exit 2; }
+grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not the stem family yet: copy the run's supernet there first (cp out/model16/* models/shapes-tiny/; docs/training.md, step 2)" >&2; exit 2; }
 
 if [[ $what == all || $what == repro ]]; then
   # the 300-minute run's flags (docs/training.md, step 2); --stop-at ends a run and writes the supernet
