@@ -191,13 +191,18 @@ def main():
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
     init = None
+    defaults = {'groups': 1, 'ema': 0.0, 'init': None}
+
+    def require_same(saved, keys, what, hint=''):
+        for k in keys:
+            if saved['args'].get(k, defaults[k]) != getattr(args, k):
+                sys.exit(f'{what}: written with --{k} {saved["args"].get(k)}; this run asks for {getattr(args, k)}{hint}')
+
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
             sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
-        for k in ('groups', 'ema', 'init'):
-            if ck['args'].get(k, {'groups': 1, 'ema': 0.0, 'init': None}[k]) != getattr(args, k):
-                sys.exit(f'{ckpt_path}: written with --{k} {ck["args"].get(k)}; this run asks for {getattr(args, k)} (delete the checkpoint to start over)')
+        require_same(ck, ('groups', 'ema', 'init'), ckpt_path, ' (delete the checkpoint to start over)')
         net.load_state_dict(ck['model'])
         if groups:
             groups.load_state_dict(ck['groups'])
@@ -208,9 +213,7 @@ def main():
     else:
         if args.init:
             init = torch.load(args.init)
-            for k in ('groups', 'ema'):
-                if init['args'].get(k, {'groups': 1, 'ema': 0.0}[k]) != getattr(args, k):
-                    sys.exit(f'--init {args.init}: written with --{k} {init["args"].get(k)}; this run asks for {getattr(args, k)}')
+            require_same(init, ('groups', 'ema'), f'--init {args.init}')
             net.load_state_dict(init['model'])
             if groups:
                 groups.load_state_dict(init['groups'])

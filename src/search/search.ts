@@ -31,7 +31,7 @@ import { EvalPool, GroupEvaluationFailed, type GroupEvaluator } from '../eval/po
 import { defaultThreads } from '../eval/evaluate.js';
 import { DEFAULT_BOOTSTRAP_SAMPLES, DEFAULT_BOOTSTRAP_SEED, differenceSpread, withoutResamples, type BootstrapSpread, type DifferenceSpread } from '../eval/bootstrap.js';
 import type { GroupEvaluation, GroupTask, ImageDetections } from '../eval/multi-exit.js';
-import { beats, bestUnderBudget, paretoFront } from './pareto.js';
+import { beats, paretoFront } from './pareto.js';
 import { DEFAULT_TOP_K } from '../detr/postprocess.js';
 import { configKey, enumerateConfigs, untrainedKnobs, type SubnetConfig } from '../detr/spec.js';
 import type { Supernet } from '../detr/supernet.js';
@@ -493,10 +493,9 @@ export async function search(opts: SearchOptions): Promise<SearchResult> {
     const atSpeed = check ? ` at this machine's measured speed (LUT predictions x ${factor.toFixed(3)}, from ${check.references.length} reference subnets)` : '';
     if (opts.budgetMs === undefined) chosenReason = 'no latency budget given';
     else {
-      const k = bestUnderBudget(pts, opts.budgetMs / factor);
-      if (k !== undefined) {
-        // the best under the budget is on the front: the same entry, with its gain
-        chosen = front.find((f) => f.key === configKey(configs[evaluated[k]])) ?? entry(k);
+      // the most accurate within the budget is the slowest front entry within it (bestUnderBudget, without computing the front again)
+      chosen = front.filter((f) => f.predictedMs <= opts.budgetMs! / factor).pop() ?? null;
+      if (chosen) {
         chosenReason = `the most accurate (${metric} ${chosen.metrics[metric].toFixed(3)}) of the subnets predicted within ${opts.budgetMs} ms on ${lut.device.name}${atSpeed}`;
       } else {
         const fastest = configs.map((_, i) => i).reduce((a, b) => (latency[d][b] < latency[d][a] ? b : a));
