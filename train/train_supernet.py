@@ -46,6 +46,7 @@ from snc_train.data import DetectionSet  # noqa: E402
 from snc_train.evaluate import evaluate_config  # noqa: E402
 from snc_train.ema import ModelEma  # noqa: E402
 from snc_train.forward import GroupQueries, train_forward  # noqa: E402
+from snc_train.heatmap import AuxHeatmap  # noqa: E402
 from snc_train.loss import dense_loss, set_loss  # noqa: E402
 
 
@@ -161,6 +162,8 @@ def main():
     ap.add_argument('--ema-tau', type=float, default=100, help='EMA warm-up: decay x (1 - exp(-updates / tau))')
     ap.add_argument('--init', help="another run's checkpoint.pt to start from (its weights, query groups and EMA weights; a fresh optimiser and "
                                    'schedule of --steps): a second phase of training. Same --groups and --ema as that run')
+    ap.add_argument('--aux-heatmap', type=float, default=0.0,
+                    help='weight of the training-only dense class heatmap loss (snc_train/heatmap.py: CenterNet focal loss on the conv stem\'s output and on the memory; 0: off)')
     args = ap.parse_args()
     if args.groups < 1:
         sys.exit(f'--groups {args.groups}: must be >= 1')
@@ -184,14 +187,16 @@ def main():
     net = Supernet(arch)
     init_weights(net, arch)
     groups = GroupQueries(net, args.groups) if args.groups > 1 else None
-    named = list(net.named_parameters()) + ([('groups.' + n, p) for n, p in groups.named_parameters()] if groups else [])
+    aux = AuxHeatmap(net) if args.aux_heatmap > 0 else None
+    named = list(net.named_parameters()) + ([('groups.' + n, p) for n, p in groups.named_parameters()] if groups else []) \
+        + ([('aux.' + n, p) for n, p in aux.named_parameters()] if aux else [])
     no_wd = ('pos_embed', 'query_feat', 'refpoint_embed', 'cls_token')
     decay = [p for n, p in named if p.ndim >= 2 and not any(k in n for k in no_wd)]
     no_decay = [p for n, p in named if not (p.ndim >= 2 and not any(k in n for k in no_wd))]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
     init = None
-    defaults = {'groups': 1, 'ema': 0.0, 'init': None}
+    defaults = {'groups': 1, 'ema': 0.0, 'init': None, 'aux_heatmap': 0.0}
 
     def require_same(saved, keys, what, hint=''):
         for k in keys:
@@ -202,10 +207,12 @@ def main():
         ck = torch.load(ckpt_path)
         if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
             sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
-        require_same(ck, ('groups', 'ema', 'init'), ckpt_path, ' (delete the checkpoint to start over)')
+        require_same(ck, ('groups', 'ema', 'init', 'aux_heatmap'), ckpt_path, ' (delete the checkpoint to start over)')
         net.load_state_dict(ck['model'])
         if groups:
             groups.load_state_dict(ck['groups'])
+        if aux:
+            aux.load_state_dict(ck['aux'])
         opt.load_state_dict(ck['opt'])
         step, elapsed = ck['step'], ck['elapsed']
         print(f'resumed at step {step} ({elapsed / 60:.1f} min trained)', file=sys.stderr)
@@ -217,6 +224,8 @@ def main():
             net.load_state_dict(init['model'])
             if groups:
                 groups.load_state_dict(init['groups'])
+            if aux and 'aux' in init:
+                aux.load_state_dict(init['aux'])
             print(f"starting from {args.init} (step {init['step']} of its run, {init['elapsed'] / 60:.1f} min trained)", file=sys.stderr)
         log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters()), 'allocator': snc_train.allocator.allocator(),
                             **({'init': {'step': init['step'], 'minutes': round(init['elapsed'] / 60, 2)}} if init else {})})
@@ -247,6 +256,8 @@ def main():
 
     def checkpoint():
         extra = {'groups': groups.state_dict()} if groups else {}
+        if aux:
+            extra['aux'] = aux.state_dict()
         if ema:
             extra['ema'] = ema.state_dict()
         save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args), **extra}, ckpt_path)
@@ -286,12 +297,17 @@ def main():
         for g in opt.param_groups:
             g['lr'] = lr
         opt.zero_grad(set_to_none=True)
-        parts = {}
+        parts, aux_parts = {}, {}
         for c in subnets:
             x, targets = train.batch(idx, c['resolution'], mean, std, flip)
             num_boxes = max(1.0, float(sum(len(l) for _, l in targets)))
-            (props, enc_logits), layers = train_forward(net, x, c, groups)
+            kept = {}
+            (props, enc_logits), layers = train_forward(net, x, c, groups, kept)
             loss = dense_loss(props, enc_logits, c['resolution'] // c['patch'], targets)
+            if aux:
+                la = aux.loss(kept['memory'], kept['grid'], targets, arch['numClasses'])
+                loss = loss + args.aux_heatmap * la
+                aux_parts[config_key(c)] = round(float(la), 4)
             # Group DETR: every group matched on its own, the loss averaged over the groups
             for b, l in layers:
                 lb, _ = set_loss(b, l, targets * args.groups, num_boxes * args.groups)
@@ -305,7 +321,7 @@ def main():
         step += 1
         elapsed += time.time() - t0
         if step % 20 == 0 or step == 1:
-            log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts})
+            log_line(log_path, {'event': 'step', 'step': step, 'lr': lr, 'minutes': round(elapsed / 60, 2), 'loss': parts, **({'aux': aux_parts} if aux else {})})
             print(f'step {step}/{args.steps} lr {lr:.2e} {elapsed / step:.2f} s/step loss ' + ' '.join(f'{v:.2f}' for v in parts.values()), file=sys.stderr)
         if step % args.val_every == 0 or finished():
             validate()

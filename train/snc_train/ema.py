@@ -11,6 +11,8 @@ import torch
 class ModelEma:
     def __init__(self, net, decay, tau=100):
         self.module = copy.deepcopy(net).eval()
+        for m in self.module.modules():  # training-only hooks (snc_train/heatmap.py) stay with the trained net
+            m._forward_hooks.clear()
         for p in self.module.parameters():
             p.requires_grad_(False)
         self.decay, self.tau, self.updates = decay, tau, 0

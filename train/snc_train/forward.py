@@ -36,16 +36,18 @@ class GroupQueries(nn.Module):
             self.refpoint_embed = nn.Parameter(torch.zeros(groups - 1, dec['maxQueries'], 4))
 
 
-def train_forward(net, image, config, groups=None):
+def train_forward(net, image, config, groups=None, keep=None):
     """Returns ((proposals [B, N, 4], enc_logits [B, N, K]), [(boxes, logits) per decoder
     layer]). With groups (GroupQueries of N groups), each layer's boxes and logits are
     [N*B, Q, .], group-major (rows g*B..g*B+B-1 are group g); pair them with the targets
-    repeated N times."""
+    repeated N times. A dict `keep` receives the memory and its grid (auxiliary losses)."""
     a = net.arch
     dec_a = a['decoder']
     L, Q = config['layers'], config['queries']
     B = image.shape[0]
     memory, G = net.memory(image, config)
+    if keep is not None:
+        keep.update(memory=memory, grid=G)
 
     # two-stage proposals, as Supernet.forward
     ts = net.two_stage
