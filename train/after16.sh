@@ -5,8 +5,9 @@
 #   npm ci && npm run build && bash train/after16.sh [repro|lut|table|search]   (default: all)
 #
 #   repro   the step schedule's reproducibility on a prefix: a fresh run to step 200 against a
-#           run stopped at step 100 and resumed to 200 (same flags as the 300-minute run); the
-#           two weights files must be equal bit for bit (SHA-256 printed).
+#           run stopped at step 100 and resumed to 200 (phase 1's flags), and the same for phase 2
+#           (from phase 1's checkpoint, steps 100 and 50); each pair of weights files must be equal
+#           bit for bit (SHA-256 printed).
 #   lut     the stem family's LUTs: `snc profile` + `snc lut validate --samples 50` on
 #           ort-cpu-1t, ort-cpu-2t and ort-wasm-1t into out/lut16/<device>/shapes-tiny.json
 #           (copied over lut/<device>/ by hand once they validate).
@@ -25,7 +26,7 @@ O=out/after16
 what=${1:-all}
 say() { echo "== $(date -u +%T) $*"; }
 mkdir -p $O
-grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not the stem family yet: copy the run's supernet there first (cp out/model16/* models/shapes-tiny/; docs/training.md, step 2)" >&2; exit 2; }
+grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not the stem family yet: copy the run's supernet there first (cp out/model16b/* models/shapes-tiny/; docs/training.md, step 4)" >&2; exit 2; }
 
 if [[ $what == all || $what == repro ]]; then
   # the 300-minute run's flags (docs/training.md, step 2); --stop-at ends a run and writes the supernet
@@ -41,6 +42,19 @@ if [[ $what == all || $what == repro ]]; then
     sha256sum $O/repro-fresh/weights.safetensors $O/repro-resumed/weights.safetensors | tee $O/repro.txt.tmp
     if [ "$(cut -d' ' -f1 $O/repro.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/repro.txt.tmp; else echo "DIFFERENT" | tee -a $O/repro.txt.tmp; fi
     mv $O/repro.txt.tmp $O/repro.txt
+  fi
+  # the same for phase 2 (from phase 1's checkpoint, out/train16): a fresh run to step 100 against 50 + 50
+  run2() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
+    --steps 2600 --batch 8 --lr 3e-4 --warmup 100 --coarse-phase 0.8 --sandwich-every 3 --val-every 1300 \
+    --groups 3 --ema 0.993 --seed 1 --init out/train16/checkpoint.pt "$@" > /dev/null; }
+  if [ ! -f $O/repro2.txt ]; then
+    say "repro: phase 2, a fresh run to step 100, and one to step 50 resumed to 100"
+    [ -f $O/repro2-fresh/weights.safetensors ] || run2 --work $O/repro2-fresh-work --out $O/repro2-fresh --stop-at 100
+    [ -f $O/repro2-resumed-50/weights.safetensors ] || run2 --work $O/repro2-resumed-work --out $O/repro2-resumed-50 --stop-at 50
+    [ -f $O/repro2-resumed/weights.safetensors ] || run2 --work $O/repro2-resumed-work --out $O/repro2-resumed --stop-at 100
+    sha256sum $O/repro2-fresh/weights.safetensors $O/repro2-resumed/weights.safetensors | tee $O/repro2.txt.tmp
+    if [ "$(cut -d' ' -f1 $O/repro2.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/repro2.txt.tmp; else echo "DIFFERENT" | tee -a $O/repro2.txt.tmp; fi
+    mv $O/repro2.txt.tmp $O/repro2.txt
   fi
 fi
 
