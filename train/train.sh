@@ -1,8 +1,7 @@
 #!/bin/bash
 # Trains the embedded default supernet (models/shapes-tiny) from scratch, as docs/training.md
 # describes: synthetic sets from `snc data synth`, then train/train_supernet.py (resumable:
-# run this script again after an interruption and it continues from the checkpoint in WORK/1 or
-# WORK/2, the two phases).
+# run this script again after an interruption and it continues from out/train/checkpoint.pt).
 #
 #   npm ci && npm run build && bash train/train.sh [OUT_MODEL_DIR]
 #
@@ -19,15 +18,9 @@ DATA=out/train-data
 SNC="node bin/snc.js"
 [ -f $DATA/train/annotations.json ] || $SNC data synth --out $DATA/train --images 16000 --seed 1001 --json >/dev/null
 [ -f $DATA/val/annotations.json ] || $SNC data synth --out $DATA/val --images 200 --seed 2001 --json >/dev/null
-# the family to train: the shapes-tiny preset's supernet.json (a hybrid ViT: conv stem 32,64,128)
-mkdir -p $DATA "$WORK"
+# the family to train: the shapes-tiny preset's supernet.json
+mkdir -p $DATA
 node --input-type=module -e "import { PRESETS } from './dist/src/detr/presets.js'; process.stdout.write(JSON.stringify(PRESETS['shapes-tiny'].spec, null, 2) + '\n')" > $DATA/spec.json
-PY=/usr/bin/python3
-COMMON=(--data $DATA/train --val $DATA/val --val-images 100 --spec $DATA/spec.json --batch 8 --lr 3e-4
-        --coarse-phase 0.8 --sandwich-every 3 --groups 3 --ema 0.993)
-# phase 1: 4,300 steps from scratch (docs/training.md, step 2)
-[ -f "$WORK/model-1/weights.safetensors" ] || $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/1" --out "$WORK/model-1" \
-  --steps 4300 --warmup 300 --val-every 1000 --seed 0
-# phase 2: 2,600 steps from phase 1's weights, a fresh schedule and other draws (step 4)
-exec $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/2" --out "$OUT" \
-  --steps 2600 --warmup 100 --val-every 1300 --seed 1 --init "$WORK/1/checkpoint.pt"
+exec /usr/bin/python3 train/train_supernet.py --data $DATA/train --val $DATA/val --val-images 100 \
+  --spec $DATA/spec.json --work "$WORK" --out "$OUT" \
+  --steps 6000 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 0.9 --sandwich-every 3 --val-every 1000 --seed 0
