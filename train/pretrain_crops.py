@@ -99,7 +99,8 @@ def main():
     ap.add_argument('--warmup', type=int, default=50)
     ap.add_argument('--patch8', type=float, default=0.25, help='share of the steps at patch 8')
     ap.add_argument('--probe', choices=('memory', 'stem', 'cnn'), default='memory',
-                    help="what the head classifies: the projector's memory (the pretraining), or the conv stem's output alone (a diagnosis)")
+                    help="what the head classifies: the projector's memory (the pretraining), the conv stem's output alone, or "
+                         "size_ambiguity.py's small CNN as a control (diagnoses; the control writes nothing)")
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--minutes', type=float, default=0, help='stop after M minutes (an A/B arm; the step schedule stays)')
@@ -135,7 +136,7 @@ def main():
         from size_ambiguity import Net
         cnn = Net(arch['numClasses'])
         head = cnn.head
-        net = cnn  # noqa: F841  (only its parameters train)
+        net = cnn  # only its parameters train; nothing is written
 
     def features(x, patch):
         if args.probe == 'cnn':
@@ -197,6 +198,8 @@ def main():
     by = {k: round(a / b, 3) if b else None for k, (a, b) in right.items()}
     print(f'pretrained {step} steps in {elapsed / 60:.1f} min; held-out crops: class right {total:.3f}, by size {by}', file=sys.stderr)
 
+    if args.probe == 'cnn':
+        return  # the control trains a separate CNN: nothing for --init to take
     ck = dict(init)
     ck['model'] = net.state_dict()
     if 'ema' in init:
