@@ -33,29 +33,24 @@ if [[ $what == all || $what == repro ]]; then
   run() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
     --steps 4300 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 0.8 --sandwich-every 3 --val-every 1000 \
     --groups 3 --ema 0.993 --seed 0 "$@" > /dev/null; }
-  if [ ! -f $O/repro.txt ]; then
-    say "repro: a fresh run to step 200"
-    [ -f $O/repro-fresh/weights.safetensors ] || run --work $O/repro-fresh-work --out $O/repro-fresh --stop-at 200
-    say "repro: a run to step 100, resumed to step 200"
-    [ -f $O/repro-resumed-100/weights.safetensors ] || run --work $O/repro-resumed-work --out $O/repro-resumed-100 --stop-at 100
-    [ -f $O/repro-resumed/weights.safetensors ] || run --work $O/repro-resumed-work --out $O/repro-resumed --stop-at 200
-    sha256sum $O/repro-fresh/weights.safetensors $O/repro-resumed/weights.safetensors | tee $O/repro.txt.tmp
-    if [ "$(cut -d' ' -f1 $O/repro.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/repro.txt.tmp; else echo "DIFFERENT" | tee -a $O/repro.txt.tmp; fi
-    mv $O/repro.txt.tmp $O/repro.txt
-  fi
-  # the same for phase 2 (from phase 1's checkpoint, out/train16): a fresh run to step 100 against 50 + 50
+  # phase 2's flags (step 5), from phase 1's checkpoint
   run2() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
     --steps 2600 --batch 8 --lr 3e-4 --warmup 100 --coarse-phase 0.8 --sandwich-every 3 --val-every 1300 \
     --groups 3 --ema 0.993 --seed 1 --init out/train16/checkpoint.pt "$@" > /dev/null; }
-  if [ ! -f $O/repro2.txt ]; then
-    say "repro: phase 2, a fresh run to step 100, and one to step 50 resumed to 100"
-    [ -f $O/repro2-fresh/weights.safetensors ] || run2 --work $O/repro2-fresh-work --out $O/repro2-fresh --stop-at 100
-    [ -f $O/repro2-resumed-50/weights.safetensors ] || run2 --work $O/repro2-resumed-work --out $O/repro2-resumed-50 --stop-at 50
-    [ -f $O/repro2-resumed/weights.safetensors ] || run2 --work $O/repro2-resumed-work --out $O/repro2-resumed --stop-at 100
-    sha256sum $O/repro2-fresh/weights.safetensors $O/repro2-resumed/weights.safetensors | tee $O/repro2.txt.tmp
-    if [ "$(cut -d' ' -f1 $O/repro2.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/repro2.txt.tmp; else echo "DIFFERENT" | tee -a $O/repro2.txt.tmp; fi
-    mv $O/repro2.txt.tmp $O/repro2.txt
-  fi
+  # NAME STOP RUNNER: a fresh run to step STOP against one stopped at STOP/2 and resumed to STOP
+  prefix_check() {
+    local n=$1 stop=$2 runner=$3 half=$(($2 / 2))
+    [ -f $O/$n.txt ] && return
+    say "$n: a fresh run to step $stop, and one to step $half resumed to $stop"
+    [ -f $O/$n-fresh/weights.safetensors ] || $runner --work $O/$n-fresh-work --out $O/$n-fresh --stop-at $stop
+    [ -f $O/$n-resumed-$half/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed-$half --stop-at $half
+    [ -f $O/$n-resumed/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed --stop-at $stop
+    sha256sum $O/$n-fresh/weights.safetensors $O/$n-resumed/weights.safetensors | tee $O/$n.txt.tmp
+    if [ "$(cut -d' ' -f1 $O/$n.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/$n.txt.tmp; else echo "DIFFERENT" | tee -a $O/$n.txt.tmp; fi
+    mv $O/$n.txt.tmp $O/$n.txt
+  }
+  prefix_check repro 200 run
+  prefix_check repro2 100 run2
 fi
 
 if [[ $what == all || $what == lut ]]; then

@@ -53,10 +53,7 @@ def objects(ds):
     return out
 
 
-TIGHT = False
-
-
-def crops(ds, objs, resolution, rng, mean, std, jitter=True):
+def crops(ds, objs, resolution, rng, mean, std, jitter=True, tight=False):
     """[B, 3, 64, 64] normalised windows centred on objs (bilinear sampling of the source image:
     64 px at `resolution`'s scale, or the object's larger side x 1.2 when that is more)."""
     s = ds.pixels.shape[1]
@@ -64,7 +61,7 @@ def crops(ds, objs, resolution, rng, mean, std, jitter=True):
     x = normalise(x, mean, std)
     theta = torch.zeros(len(objs), 2, 3)
     for j, (_, cx, cy, _, side, _) in enumerate(objs):
-        w = side * 1.5 if TIGHT else max(WINDOW * s / resolution, side * 1.2)
+        w = side * 1.5 if tight else max(WINDOW * s / resolution, side * 1.2)
         if jitter:
             cx += rng.uniform(-w / 16, w / 16)
             cy += rng.uniform(-w / 16, w / 16)
@@ -77,11 +74,11 @@ def crops(ds, objs, resolution, rng, mean, std, jitter=True):
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
 
 
-def centre_mean(memory, g):
-    """Mean of the central g/2 x g/2 tokens of a row-major [B, g*g, D] memory."""
+def centre_mean(memory, g, tight=False):
+    """Mean of the central g/2 x g/2 tokens of a row-major [B, g*g, D] memory (tight: of all)."""
     b, _, d = memory.shape
     m = memory.reshape(b, g, g, d)
-    a = 0 if TIGHT else g // 4
+    a = 0 if tight else g // 4
     return m[:, a:g - a, a:g - a].reshape(b, -1, d).mean(1)
 
 
@@ -106,8 +103,6 @@ def main():
     ap.add_argument('--minutes', type=float, default=0, help='stop after M minutes (an A/B arm; the step schedule stays)')
     ap.add_argument('--tight', action='store_true', help='windows of 1.5x the object, every object scaled to fill them, all tokens pooled (a diagnosis)')
     args = ap.parse_args()
-    global TIGHT
-    TIGHT = args.tight
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     spec = json.load(open(args.spec, encoding='utf-8'))
@@ -143,9 +138,9 @@ def main():
             return cnn.f(x).flatten(1)
         if stem_only:
             f = net.backbone.stem(x)  # [B, C, g, g]
-            return centre_mean(f.flatten(2).transpose(1, 2), f.shape[-1])
+            return centre_mean(f.flatten(2).transpose(1, 2), f.shape[-1], args.tight)
         mem, g = net.memory(x, dict(resolution=WINDOW, patch=patch, windows=1))
-        return centre_mean(mem, g)
+        return centre_mean(mem, g, args.tight)
 
     params = list({id(p): p for p in [*net.parameters(), *head.parameters()]}.values())
     opt = torch.optim.AdamW([{'params': [p for p in params if p.ndim >= 2], 'weight_decay': 1e-4},
@@ -161,7 +156,7 @@ def main():
         batch = [objs[rng.randrange(len(objs))] for _ in range(args.batch)]
         res = rng.choice(resolutions)
         patch = 8 if rng.random() < args.patch8 else 16
-        x = crops(train, batch, res, rng, mean, std)
+        x = crops(train, batch, res, rng, mean, std, tight=args.tight)
         y = torch.tensor([o[5] for o in batch])
         lr = args.lr * (step + 1) / args.warmup if step < args.warmup else \
             args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (step - args.warmup) / max(1, args.steps - args.warmup))))
@@ -188,7 +183,7 @@ def main():
     with torch.no_grad():
         for i in range(0, len(vobjs), 256):
             part = vobjs[i:i + 256]
-            x = crops(val, part, resolutions[len(resolutions) // 2], None, mean, std, jitter=False)
+            x = crops(val, part, resolutions[len(resolutions) // 2], None, mean, std, jitter=False, tight=args.tight)
             pred = head(features(x, 16)).argmax(1).tolist()
             for o, p in zip(part, pred):
                 k = next(k for lo, hi, k in SIZE_BINS if lo <= o[3] < hi)
