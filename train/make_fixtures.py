@@ -11,9 +11,10 @@ exact values up to float32 storage; snc's float32 ONNX must land within the test
 
 --stem writes test/fixtures/parity-stem/ instead: the same supernet with a hybrid-ViT conv stem
 (backbone.stem: two stride-2 conv layers of 8 and 16 channels, stride 4; the patch embedding
-then runs on the stem's output with kernel patch / 4: 1, 2 (stored) and 4).
+then runs on the stem's output with kernel patch / 4: 1, 2 (stored) and 4). --stem-blocks B1,B2
+writes test/fixtures/parity-stem-res/: that stem with B_i residual blocks after layer i.
 
-    cd /work/main/train && /usr/bin/python3 make_fixtures.py [--stem] [--out ../test/fixtures/parity]
+    cd /work/main/train && /usr/bin/python3 make_fixtures.py [--stem | --stem-blocks 1,2] [--out ../test/fixtures/parity]
 """
 import argparse
 import json
@@ -149,12 +150,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out')
     ap.add_argument('--stem', action='store_true', help='the conv-stem variant (test/fixtures/parity-stem)')
+    ap.add_argument('--stem-blocks', help='B1,B2: the conv stem with residual blocks after its layers (test/fixtures/parity-stem-res)')
     args = ap.parse_args()
+    name = 'parity-stem-res' if args.stem_blocks else 'parity-stem' if args.stem else 'parity'
     if args.out is None:
-        args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'parity-stem' if args.stem else 'parity')
-    if args.stem:
-        ARCH['backbone']['stem'] = STEM
-        SPEC['name'] = 'parity-fixture-stem'
+        args.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', name)
+    if args.stem or args.stem_blocks:
+        ARCH['backbone']['stem'] = dict(STEM, **({'blocks': [int(b) for b in args.stem_blocks.split(',')]} if args.stem_blocks else {}))
+        SPEC['name'] = 'parity-fixture-' + name[len('parity-'):]
     torch.set_num_threads(1)
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)

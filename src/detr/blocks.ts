@@ -137,19 +137,31 @@ export function patchEmbed(g: GraphBuilder, a: Architecture, w: Weights, geo: Ge
 
 /**
  * The hybrid-ViT conv stem: image [B,3,R,R] -> [B,c,R/S,R/S]; per layer a 3x3 conv of stride 2
- * (padding 1, no bias), LayerNorm over channels (on NHWC), SiLU.
+ * (padding 1, no bias), LayerNorm over channels (on NHWC), SiLU, then that layer's residual
+ * blocks: x -> SiLU(x + LN(conv2(SiLU(LN(conv1 x))))).
  */
 function convStem(g: GraphBuilder, a: Architecture, w: Weights, image: Value): Value {
   const stem = a.backbone.stem!;
-  let x = image;
-  stem.channels.forEach((c, i) => {
-    const name = `backbone.stem.layers.${i}`;
+  /** 3x3 conv (no bias) -> LayerNorm over channels -> optional residual -> SiLU, NCHW in and out. */
+  const convNorm = (x: Value, convName: string, normName: string, stride: number, residual?: Value): Value => {
     const [B, , H, W] = x.shape;
-    const [h, wd] = [Math.floor((H + 1) / 2), Math.floor((W + 1) / 2)];
-    const conv = g.op('Conv', [x, g.initializer(`${name}.conv.weight`, w.get(`${name}.conv.weight`))], [B, c, h, wd], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+    const c = w.get(convName).dims[0];
+    const [h, wd] = stride === 2 ? [Math.floor((H + 1) / 2), Math.floor((W + 1) / 2)] : [H, W];
+    const conv = g.op('Conv', [x, g.initializer(convName, w.get(convName))], [B, c, h, wd], { kernel_shape: [3, 3], strides: [stride, stride], pads: [1, 1, 1, 1] });
     const nhwc = op.transpose(g, conv, [0, 2, 3, 1]);
-    const y = op.layerNorm(g, nhwc, w.get(`${name}.norm.weight`), w.get(`${name}.norm.bias`), stem.eps, `${name}.norm`);
-    x = op.transpose(g, op.mul(g, y, op.sigmoid(g, y)), [0, 3, 1, 2]);
+    let y = op.layerNorm(g, nhwc, w.get(`${normName}.weight`), w.get(`${normName}.bias`), stem.eps, normName);
+    if (residual) y = op.add(g, op.transpose(g, residual, [0, 2, 3, 1]), y);
+    return op.transpose(g, op.mul(g, y, op.sigmoid(g, y)), [0, 3, 1, 2]);
+  };
+  let x = image;
+  stem.channels.forEach((_, i) => {
+    const name = `backbone.stem.layers.${i}`;
+    x = convNorm(x, `${name}.conv.weight`, `${name}.norm`, 2);
+    for (let j = 0; j < (stem.blocks?.[i] ?? 0); j++) {
+      const r = `backbone.stem.blocks.${i}.${j}`;
+      const h = convNorm(x, `${r}.cv1.conv.weight`, `${r}.cv1.norm`, 1);
+      x = convNorm(h, `${r}.conv2.weight`, `${r}.norm2`, 1, x);
+    }
   });
   return x;
 }

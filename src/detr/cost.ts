@@ -28,12 +28,13 @@ export function subnetCost(a: Architecture, c: SubnetConfig): Cost {
   let side = c.resolution;
   let stemParams = 0;
   let stemFlops = 0;
-  for (const ch of stem) {
+  stem.forEach((ch, i) => {
     side = Math.ceil(side / 2);
-    stemParams += ch * cin * 9 + 2 * ch;
-    stemFlops += 2 * side * side * ch * cin * 9;
+    const blocks = a.backbone.stem?.blocks?.[i] ?? 0; // residual blocks: two 3x3 convs ch -> ch and two LayerNorms each
+    stemParams += ch * cin * 9 + 2 * ch + blocks * 2 * (ch * ch * 9 + 2 * ch);
+    stemFlops += 2 * side * side * 9 * ch * (cin + blocks * 2 * ch);
     cin = ch;
-  }
+  });
   const k = c.patch / 2 ** stem.length;
   let params = stemParams + C * cin * k * k + C + N * C + (cls ? cls * C : 0); // stem, kernel, bias, resized position table, CLS tokens
   params += depth * (2 * C + 3 * C * C + 3 * C + C * C + C + C + 2 * C + 2 * C * C * mlpRatio + C * mlpRatio + C + C);

@@ -3,11 +3,16 @@
  * cost, so blocks with equal keys cost the same. The model plan and the latency predictor both
  * take their keys from here.
  */
-import type { Architecture, SubnetConfig } from './spec.js';
+import type { Architecture, StemSpec, SubnetConfig } from './spec.js';
+
+/** `32-64-128`, or with residual blocks `32-64-128+0-1-1` (blocks per layer). */
+function stemKey(s: StemSpec): string {
+  return s.channels.join('-') + (s.blocks?.some((n) => n > 0) ? `+${s.blocks.join('-')}` : '');
+}
 
 export const keyOf = {
   patchEmbed: (a: Architecture, res: number, patch: number, windows: number) =>
-    `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}${a.backbone.stem ? `,stem=${a.backbone.stem.channels.join('-')}` : ''}`,
+    `patch_embed:C${a.backbone.width},res=${res},patch=${patch},windows=${windows}${a.backbone.stem ? `,stem=${stemKey(a.backbone.stem)}` : ''}`,
   /** `cls`: CLS tokens in the sequence (one per window of the subnet, also in global blocks). */
   vitBlock: (a: Architecture, tokens: number, windows: number, cls = 0) =>
     `vit_block:C${a.backbone.width},tokens=${tokens},windows=${windows}${cls ? `,cls=${cls}` : ''}`,

@@ -42,7 +42,9 @@ export interface Architecture {
      * the stem has stride S = 2^channels.length. The patch knob keeps its meaning, the token
      * stride in image pixels: the patch embedding runs on the stem's output with kernel and
      * stride patch / S (stored at storedPatch / S; other sizes PI-resized as without a stem), so
-     * every patch value and storedPatch must be multiples of S.
+     * every patch value and storedPatch must be multiples of S. `blocks[i]` residual blocks
+     * follow layer i (`backbone.stem.blocks.{i}.{j}`: x -> SiLU(x + LN(conv2(SiLU(LN(conv1 x))))),
+     * two 3x3 convs without bias; absent: none), growing the stem's receptive field.
      */
     stem?: StemSpec;
   };
@@ -86,7 +88,7 @@ export interface Architecture {
 
 export type PosResize = 'bicubic' | 'bicubic-antialias';
 
-export type StemSpec = { type: 'conv'; channels: number[]; eps: number };
+export type StemSpec = { type: 'conv'; channels: number[]; blocks?: number[]; eps: number };
 
 /** The convolutional stem's stride (1 without one). */
 export function stemStride(a: Architecture): number {
@@ -278,6 +280,9 @@ export function checkSpec(spec: SupernetSpec, source: string): SupernetSpec {
     oneOf('backbone.stem.type', b.stem.type, ['conv']);
     if (!(Array.isArray(b.stem.channels) && b.stem.channels.length > 0 && b.stem.channels.every((c) => Number.isInteger(c) && c > 0)))
       bad(`backbone.stem.channels ${JSON.stringify(b.stem.channels)} is not a non-empty list of channel counts`);
+    const blocks = b.stem.blocks;
+    if (blocks !== undefined && !(Array.isArray(blocks) && blocks.length === b.stem.channels.length && blocks.every((n) => Number.isInteger(n) && n >= 0)))
+      bad(`backbone.stem.blocks ${JSON.stringify(blocks)} is not a list of ${b.stem.channels.length} block counts (one per stem layer, each >= 0)`);
     if (!(typeof b.stem.eps === 'number' && b.stem.eps > 0)) bad(`backbone.stem.eps ${JSON.stringify(b.stem.eps)} is not a number > 0`);
     const S = stemStride(a);
     const off = [b.storedPatch, ...spec.knobs.patch].filter((p) => p % S !== 0);

@@ -33,6 +33,13 @@ export function weightShapes(a: Architecture): WeightShapes {
     stem.channels.forEach((c, i) => {
       m.set(`backbone.stem.layers.${i}.conv.weight`, [c, cin, 3, 3]);
       norm(m, `backbone.stem.layers.${i}.norm`, c);
+      for (let j = 0; j < (stem.blocks?.[i] ?? 0); j++) {
+        const r = `backbone.stem.blocks.${i}.${j}`;
+        m.set(`${r}.cv1.conv.weight`, [c, c, 3, 3]);
+        norm(m, `${r}.cv1.norm`, c);
+        m.set(`${r}.conv2.weight`, [c, c, 3, 3]);
+        norm(m, `${r}.norm2`, c);
+      }
       cin = c;
     });
     const k = P / stemStride(a);

@@ -34,9 +34,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 /**
  * parity/: the plain family (train/make_fixtures.py); parity-stem/: the same with a hybrid-ViT
- * conv stem (make_fixtures.py --stem), whose patch embedding runs on the stem's output.
+ * conv stem (make_fixtures.py --stem), whose patch embedding runs on the stem's output;
+ * parity-stem-res/: that stem with residual blocks after its layers (--stem-blocks 1,2).
  */
-for (const dir of ['parity', 'parity-stem']) {
+for (const dir of ['parity', 'parity-stem', 'parity-stem-res']) {
   const fixtures = fileURLToPath(new URL(`../../../test/fixtures/${dir}/`, import.meta.url));
   const index: FixtureIndex = JSON.parse(readFileSync(`${fixtures}index.json`, 'utf8'));
   const net = loadSupernetDir(`${fixtures}${index.supernet}`);

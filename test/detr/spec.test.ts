@@ -116,16 +116,26 @@ test('conv stem: patch values and storedPatch must be multiples of its stride; t
   t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /backbone\.stem\.channels \[\] is not a non-empty list/);
   spec.architecture.backbone.stem = { type: 'pool' as 'conv', channels: [8], eps: 1e-6 };
   t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /backbone\.stem\.type is "pool"; valid values are "conv"/);
+  spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32, 64], blocks: [0, 1, 1], eps: 1e-6 };
+  t.notThrows(() => checkSpec(spec, 's.json'));
+  spec.architecture.backbone.stem.blocks = [1, 1];
+  t.is(t.throws(() => checkSpec(spec, 's.json'))!.message, 's.json: backbone.stem.blocks [1,1] is not a list of 3 block counts (one per stem layer, each >= 0)');
+  spec.architecture.backbone.stem.blocks = [0, -1, 1];
+  t.regex(t.throws(() => checkSpec(spec, 's.json'))!.message, /backbone\.stem\.blocks \[0,-1,1\] is not a list of 3 block counts/);
 });
 
 test('conv stem: every stored tensor counted by subnetCost at the stored patch', (t) => {
-  const spec = structuredClone(PRESETS['shapes-tiny'].spec);
-  const plain = subnetCost(spec.architecture, spec.default).params;
-  spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32], eps: 1e-6 };
-  const a = spec.architecture;
-  const withStem = subnetCost(a, { ...spec.default, patch: 16 }).params;
-  const stemTensors = [...weightShapes(a)].filter(([n]) => n.startsWith('backbone.stem.') || n === 'backbone.patch_embed.weight').reduce((s, [, d]) => s + d.reduce((x, y) => x * y, 1), 0);
-  const plainKernel = a.backbone.width * 3 * 16 * 16;
-  t.is(withStem - plain, stemTensors - plainKernel);
-  t.deepEqual(weightShapes(a).get('backbone.patch_embed.weight'), [128, 32, 4, 4]);
+  for (const blocks of [undefined, [1, 2]]) {
+    const spec = structuredClone(PRESETS['shapes-tiny'].spec);
+    delete spec.architecture.backbone.stem;
+    const plain = subnetCost(spec.architecture, { ...spec.default, patch: 16 }).params;
+    spec.architecture.backbone.stem = { type: 'conv', channels: [16, 32], eps: 1e-6, ...(blocks ? { blocks } : {}) };
+    const a = spec.architecture;
+    const withStem = subnetCost(a, { ...spec.default, patch: 16 }).params;
+    const stemTensors = [...weightShapes(a)].filter(([n]) => n.startsWith('backbone.stem.') || n === 'backbone.patch_embed.weight').reduce((s, [, d]) => s + d.reduce((x, y) => x * y, 1), 0);
+    const plainKernel = a.backbone.width * 3 * 16 * 16;
+    t.is(withStem - plain, stemTensors - plainKernel, `blocks ${blocks}`);
+    t.deepEqual(weightShapes(a).get('backbone.patch_embed.weight'), [128, 32, 4, 4]);
+    t.is([...weightShapes(a).keys()].filter((n) => n.startsWith('backbone.stem.blocks.')).length, blocks ? 3 * 6 : 0); // conv, LN weight and bias, twice per block
+  }
 });

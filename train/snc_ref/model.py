@@ -180,22 +180,42 @@ def stem_stride(a):
 
 
 class ConvStem(nn.Module):
-    """The hybrid-ViT stem (backbone.stem {type: 'conv', channels, eps}): per channel count a 3x3
-    conv of stride 2 (padding 1, no bias), LayerNorm over channels, SiLU (`backbone.stem.{i}`);
-    [B, 3, R, R] -> [B, channels[-1], R/S, R/S], S = 2^len(channels)."""
+    """The hybrid-ViT stem (backbone.stem {type: 'conv', channels, blocks?, eps}): per channel count a
+    3x3 conv of stride 2 (padding 1, no bias), LayerNorm over channels, SiLU (`backbone.stem.layers.{i}`),
+    then blocks[i] residual blocks (`backbone.stem.blocks.{i}.{j}`: StemResBlock); [B, 3, R, R] ->
+    [B, channels[-1], R/S, R/S], S = 2^len(channels)."""
 
-    def __init__(self, c_in, channels, eps):
+    def __init__(self, c_in, channels, eps, blocks=None):
         super().__init__()
+        blocks = blocks or [0] * len(channels)
         layers = []
         for c in channels:
             layers.append(ConvNormAct(c_in, c, 3, eps, stride=2))
             c_in = c
         self.layers = nn.ModuleList(layers)
+        self.blocks = nn.ModuleList(nn.ModuleList(StemResBlock(c, eps) for _ in range(n)) for c, n in zip(channels, blocks))
 
     def forward(self, x):
-        for m in self.layers:
+        for m, stage in zip(self.layers, self.blocks):
             x = m(x)
+            for b in stage:
+                x = b(x)
         return x
+
+
+class StemResBlock(nn.Module):
+    """x -> SiLU(x + LN(conv2(SiLU(LN(conv1(x)))))): two 3x3 convs without bias, LayerNorm over
+    channels (`cv1.{conv,norm}`, `conv2`, `norm2`)."""
+
+    def __init__(self, c, eps):
+        super().__init__()
+        self.cv1 = ConvNormAct(c, c, 3, eps)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.norm2 = nn.LayerNorm(c, eps=eps)
+
+    def forward(self, x):
+        h = self.norm2(self.conv2(self.cv1(x)).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return F.silu(x + h)
 
 
 class Backbone(nn.Module):
@@ -207,7 +227,7 @@ class Backbone(nn.Module):
         stem = a.get('stem')
         if stem:
             # the patch embedding runs on the stem's output: kernel storedPatch / S
-            self.stem = ConvStem(a['inChannels'], stem['channels'], stem['eps'])
+            self.stem = ConvStem(a['inChannels'], stem['channels'], stem['eps'], stem.get('blocks'))
             k = p0 // stem_stride(a)
             self.patch_embed = nn.Conv2d(stem['channels'][-1], c, kernel_size=k, stride=k)
         else:
