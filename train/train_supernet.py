@@ -162,6 +162,8 @@ def main():
     ap.add_argument('--ema-tau', type=float, default=100, help='EMA warm-up: decay x (1 - exp(-updates / tau))')
     ap.add_argument('--init', help="another run's checkpoint.pt to start from (its weights, query groups and EMA weights; a fresh optimiser and "
                                    'schedule of --steps): a second phase of training. Same --groups and --ema as that run')
+    ap.add_argument('--init-stem', help="the conv stem's weights from train/stem_probe.py --save-stem (dense class heatmaps on whole images, a "
+                                        'pretraining of the stem at a CNN\'s speed); the rest starts fresh, or from --init')
     ap.add_argument('--aux-heatmap', type=float, default=0.0,
                     help='weight of the training-only dense class heatmap loss (snc_train/heatmap.py: CenterNet focal loss on the conv stem\'s output and on the memory; 0: off)')
     args = ap.parse_args()
@@ -196,7 +198,7 @@ def main():
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
     init = None
-    defaults = {'groups': 1, 'ema': 0.0, 'init': None, 'aux_heatmap': 0.0}
+    defaults = {'groups': 1, 'ema': 0.0, 'init': None, 'aux_heatmap': 0.0, 'init_stem': None}
 
     def require_same(saved, keys, what, hint=''):
         for k in keys:
@@ -207,7 +209,7 @@ def main():
         ck = torch.load(ckpt_path)
         if ck['args']['seed'] != args.seed or ck['args']['steps'] != args.steps:
             sys.exit(f'{ckpt_path}: written with seed {ck["args"]["seed"]}, steps {ck["args"]["steps"]}; this run asks for seed {args.seed}, steps {args.steps} (delete the checkpoint to start over)')
-        require_same(ck, ('groups', 'ema', 'init', 'aux_heatmap'), ckpt_path, ' (delete the checkpoint to start over)')
+        require_same(ck, ('groups', 'ema', 'init', 'aux_heatmap', 'init_stem'), ckpt_path, ' (delete the checkpoint to start over)')
         net.load_state_dict(ck['model'])
         if groups:
             groups.load_state_dict(ck['groups'])
@@ -227,6 +229,14 @@ def main():
             if aux and 'aux' in init:
                 aux.load_state_dict(init['aux'])
             print(f"starting from {args.init} (step {init['step']} of its run, {init['elapsed'] / 60:.1f} min trained)", file=sys.stderr)
+        if args.init_stem:
+            if 'stem' not in arch['backbone']:
+                sys.exit(f'--init-stem {args.init_stem}: the family has no conv stem (backbone.stem)')
+            pre_stem = torch.load(args.init_stem)
+            net.backbone.stem.load_state_dict(pre_stem['stem'])
+            if aux:  # the probe's heatmap head is the auxiliary loss's stem head (the same layers)
+                aux.stem_head.load_state_dict(pre_stem['head'])
+            print(f"stem from {args.init_stem} ({pre_stem['figures']['steps']} steps, {pre_stem['figures']['minutes']} min)", file=sys.stderr)
         log_line(log_path, {'event': 'start', 'args': vars(args), 'params': sum(p.numel() for p in net.parameters()), 'allocator': snc_train.allocator.allocator(),
                             **({'init': {'step': init['step'], 'minutes': round(init['elapsed'] / 60, 2)}} if init else {})})
 

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Trains issue #16's supernet with a residual conv stem (backbone.stem: channels 32,64,128,
+# residual blocks 0,1,1) from scratch, as docs/training.md (step 6) describes:
+#
+#   0. the stem alone learns the shapes from dense class heatmaps (train/stem_probe.py: 1,200
+#      steps of 16 whole images, a CNN's speed; the probe that picked this stem);
+#   1. the detector from that stem (train_supernet.py --init-stem), patch-16 subnets only;
+#   2. (next) a second phase from phase 1's weights over the whole grid, as the stem family's.
+#
+# Every part is step-scheduled and deterministic on one machine, and skipped when its output
+# exists, so an interrupted run continues (phase 1 resumes from WORK/1/checkpoint.pt).
+#
+#   npm ci && npm run build && bash train/train_res.sh [OUT_MODEL_DIR]   (default out/model-res)
+#
+# WORK (default out/train-res) holds the stem, checkpoints and logs.
+# Needs /usr/bin/python3 with Debian's python3-torch, python3-scipy, python3-pil and
+# libopenblas0-pthread (see train/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-out/model-res}
+WORK=${WORK:-out/train-res}
+DATA=out/train-data
+SNC="node bin/snc.js"
+PY=/usr/bin/python3
+[ -f $DATA/train/annotations.json ] || $SNC data synth --out $DATA/train --images 16000 --seed 1001 --json >/dev/null
+[ -f $DATA/val/annotations.json ] || $SNC data synth --out $DATA/val --images 200 --seed 2001 --json >/dev/null
+[ -f out/heldout/annotations.json ] || $SNC data synth --out out/heldout --images 500 --seed 9001 --json >/dev/null
+mkdir -p $DATA "$WORK"
+node --input-type=module -e "import { PRESETS } from './dist/src/detr/presets.js'; process.stdout.write(JSON.stringify(PRESETS['shapes-tiny'].spec, null, 2) + '\n')" > $DATA/spec.json
+$PY train/spec_variant.py $DATA/spec.json $DATA/spec-res.json --stem 32,64,128 --stem-blocks 0,1,1
+# 0: the stem (scored on the held-out set's object centres; the figures go to WORK/stem.jsonl)
+[ -f "$WORK/stem.pt" ] || $PY train/stem_probe.py --data $DATA/train --val out/heldout --stem res:0,1,1 --steps 1200 \
+  --val-images 200 --out "$WORK/stem.jsonl" --save-stem "$WORK/stem.pt"
+COMMON=(--data $DATA/train --val $DATA/val --val-images 100 --spec $DATA/spec-res.json --batch 8 --lr 3e-4
+        --sandwich-every 3 --groups 3 --ema 0.993)
+# 1: the detector, patch 16 only
+exec $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/1" --out "$OUT" --init-stem "$WORK/stem.pt" \
+  --steps 4500 --warmup 300 --coarse-phase 1 --val-every 1500 --seed 0
