@@ -4,7 +4,10 @@ the weights, query groups, EMA weights, step and arguments of a training checkpo
 optimiser's state (a second phase starts a fresh optimiser anyway). `out/` does not outlive a
 session; a run that spans sessions commits this between them.
 
-    /usr/bin/python3 train/slim_checkpoint.py out/train-res/1/checkpoint.pt train/checkpoints/res-1.pt
+    /usr/bin/python3 train/slim_checkpoint.py IN OUT [--trained-patches 16]
+
+--trained-patches records the patch sizes a checkpoint written before train_supernet.py kept them
+trained (without it such a checkpoint counts as having trained every patch size).
 """
 import hashlib
 import os
@@ -15,20 +18,29 @@ import torch  # noqa: E402
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__.strip().splitlines()[-1].strip())
-    src, dst = sys.argv[1:]
+    args = sys.argv[1:]
+    patches = None
+    if len(args) == 4 and args[2] == '--trained-patches':
+        patches = sorted(int(p) for p in args[3].split(','))
+        args = args[:2]
+    if len(args) != 2:
+        sys.exit('usage: slim_checkpoint.py IN OUT [--trained-patches 16]')
+    src, dst = args
     ck = torch.load(src)
     missing = [k for k in ('model', 'step', 'elapsed', 'args') if k not in ck]
     if missing:
         sys.exit(f'{src}: not a train_supernet.py checkpoint (no {", ".join(missing)})')
     slim = {k: v for k, v in ck.items() if k != 'opt'}
+    if patches is not None:
+        if 'trained_patches' in ck and ck['trained_patches'] != patches:
+            sys.exit(f"{src}: it records trained patch sizes {ck['trained_patches']}, not {patches}")
+        slim['trained_patches'] = patches
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     tmp = dst + '.tmp'
     torch.save(slim, tmp)
     os.replace(tmp, dst)
     digest = hashlib.sha256(open(dst, 'rb').read()).hexdigest()
-    print(f"{dst}: step {ck['step']}, {ck['elapsed'] / 60:.1f} min trained, {os.path.getsize(dst) / 1e6:.1f} MB, sha256 {digest[:16]}")
+    print(f"{dst}: step {ck['step']}, {ck['elapsed'] / 60:.1f} min trained, patches {slim.get('trained_patches', 'all')}, {os.path.getsize(dst) / 1e6:.1f} MB, sha256 {digest[:16]}")
 
 
 if __name__ == '__main__':

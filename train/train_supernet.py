@@ -198,6 +198,11 @@ def main():
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': args.weight_decay}, {'params': no_decay, 'weight_decay': 0.0}], lr=args.lr)
     step, elapsed = 0, 0.0
     init = None
+    # the patch sizes any step of this run or of the runs it starts from trained; the others are
+    # written as untrained (a patch-16-only phase must not offer patch 8 to the search). A
+    # checkpoint without the field trained every patch size (the runs before it drew the grid).
+    every_patch = sorted(spec['knobs']['patch'])
+    trained_patches = set()
     defaults = {'groups': 1, 'ema': 0.0, 'init': None, 'aux_heatmap': 0.0, 'init_stem': None}
 
     def require_same(saved, keys, what, hint=''):
@@ -217,11 +222,13 @@ def main():
             aux.load_state_dict(ck['aux'])
         opt.load_state_dict(ck['opt'])
         step, elapsed = ck['step'], ck['elapsed']
+        trained_patches = set(ck.get('trained_patches', every_patch))
         print(f'resumed at step {step} ({elapsed / 60:.1f} min trained)', file=sys.stderr)
         log_line(log_path, {'event': 'resume', 'step': step, 'minutes': round(elapsed / 60, 2), 'allocator': snc_train.allocator.allocator()})
     else:
         if args.init:
             init = torch.load(args.init)
+            trained_patches = set(init.get('trained_patches', every_patch))
             require_same(init, ('groups', 'ema'), f'--init {args.init}')
             net.load_state_dict(init['model'])
             if groups:
@@ -270,7 +277,8 @@ def main():
             extra['aux'] = aux.state_dict()
         if ema:
             extra['ema'] = ema.state_dict()
-        save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args), **extra}, ckpt_path)
+        save_atomic({'model': net.state_dict(), 'opt': opt.state_dict(), 'step': step, 'elapsed': elapsed, 'args': vars(args),
+                     'trained_patches': sorted(trained_patches), **extra}, ckpt_path)
 
     def validate():
         if not args.val_images:
@@ -303,6 +311,7 @@ def main():
         idx = [rng.randrange(len(train)) for _ in range(args.batch)]
         flip = [rng.random() < 0.5 for _ in idx]
         subnets = pick_subnets(rng, step)
+        trained_patches.update(c['patch'] for c in subnets)
         lr = lr_at(step, args.steps, args.lr, args.warmup, progress() if args.schedule_minutes else None)
         for g in opt.param_groups:
             g['lr'] = lr
@@ -341,6 +350,9 @@ def main():
     checkpoint()
     if finished():
         out_spec = dict(spec)
+        never = [p for p in every_patch if p not in trained_patches]
+        if never:
+            out_spec['untrained'] = dict(spec.get('untrained', {}), patch=never)
         save_supernet_dir(args.out, out_spec, ema.module if ema else net)
         log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
         print(f'done: {step} steps of {args.steps} in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)
