@@ -84,6 +84,7 @@ def main():
     ap.add_argument('--stem', default='conv', help="'conv' (the family's stem) or 'res:B1,B2,B3'")
     ap.add_argument('--channels', default='32,64,128')
     ap.add_argument('--minutes', type=float, default=0, help='stop earlier, after M minutes (0: run every step)')
+    ap.add_argument('--stop-at', type=int, default=0, help='stop after this step of the --steps schedule (a reproducibility check of a prefix)')
     ap.add_argument('--steps', type=int, default=2000, help='the schedule: warm-up, then cosine to 0 at this step')
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--lr', type=float, default=1.5e-3)
@@ -108,7 +109,8 @@ def main():
     step = 0
     losses = []
     net.train()
-    while step < args.steps and not (args.minutes and time.time() - t0 > args.minutes * 60):
+    stop = args.stop_at or args.steps
+    while step < stop and not (args.minutes and time.time() - t0 > args.minutes * 60):
         rng = random.Random(args.seed * 1_000_003 + step)
         idx = [rng.randrange(len(train)) for _ in range(args.batch)]
         res = rng.choice([160, 224, 288])
