@@ -11,7 +11,7 @@
 #           bit for bit (SHA-256 printed).
 #   repro-res  the same for the residual-stem recipe (train_res.sh): two stem pretrainings to step
 #           100 (of the 1,200-step schedule) must write the same stem, and phase 1 from the stem
-#           fresh to step 200 against stopped at 100 and resumed.
+#           fresh to step 100 against stopped at 50 and resumed.
 #   lut     the stem family's LUTs: `snc profile` + `snc lut validate --samples 50` on
 #           ort-cpu-1t, ort-cpu-2t and ort-wasm-1t into out/lut16/<device>/shapes-tiny.json
 #           (copied over lut/<device>/ by hand once they validate).
@@ -33,6 +33,19 @@ mkdir -p $O
 # lut, table and search measure the embedded default: the retrained supernet must be it
 [[ $what == repro* ]] || grep -q '"stem"' models/shapes-tiny/supernet.json || { echo "models/shapes-tiny is not a stem family yet: copy the run's supernet there first (and its family into src/detr/presets.ts; docs/training.md, steps 5-6)" >&2; exit 2; }
 
+# NAME STOP RUNNER: a fresh run to step STOP against one stopped at STOP/2 and resumed to STOP
+prefix_check() {
+  local n=$1 stop=$2 runner=$3 half=$(($2 / 2))
+  [ -f $O/$n.txt ] && return
+  say "$n: a fresh run to step $stop, and one to step $half resumed to $stop"
+  [ -f $O/$n-fresh/weights.safetensors ] || $runner --work $O/$n-fresh-work --out $O/$n-fresh --stop-at $stop
+  [ -f $O/$n-resumed-$half/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed-$half --stop-at $half
+  [ -f $O/$n-resumed/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed --stop-at $stop
+  sha256sum $O/$n-fresh/weights.safetensors $O/$n-resumed/weights.safetensors | tee $O/$n.txt.tmp
+  if [ "$(cut -d' ' -f1 $O/$n.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/$n.txt.tmp; else echo "DIFFERENT" | tee -a $O/$n.txt.tmp; fi
+  mv $O/$n.txt.tmp $O/$n.txt
+}
+
 if [[ $what == repro ]]; then  # the conv-stem family's (train16.sh); not in `all` since the residual stem superseded it
   # the 300-minute run's flags (docs/training.md, step 2); --stop-at ends a run and writes the supernet
   run() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
@@ -42,18 +55,6 @@ if [[ $what == repro ]]; then  # the conv-stem family's (train16.sh); not in `al
   run2() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-16.json \
     --steps 2600 --batch 8 --lr 3e-4 --warmup 100 --coarse-phase 0.8 --sandwich-every 3 --val-every 1300 \
     --groups 3 --ema 0.993 --seed 1 --init out/train16/checkpoint.pt "$@" > /dev/null; }
-  # NAME STOP RUNNER: a fresh run to step STOP against one stopped at STOP/2 and resumed to STOP
-  prefix_check() {
-    local n=$1 stop=$2 runner=$3 half=$(($2 / 2))
-    [ -f $O/$n.txt ] && return
-    say "$n: a fresh run to step $stop, and one to step $half resumed to $stop"
-    [ -f $O/$n-fresh/weights.safetensors ] || $runner --work $O/$n-fresh-work --out $O/$n-fresh --stop-at $stop
-    [ -f $O/$n-resumed-$half/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed-$half --stop-at $half
-    [ -f $O/$n-resumed/weights.safetensors ] || $runner --work $O/$n-resumed-work --out $O/$n-resumed --stop-at $stop
-    sha256sum $O/$n-fresh/weights.safetensors $O/$n-resumed/weights.safetensors | tee $O/$n.txt.tmp
-    if [ "$(cut -d' ' -f1 $O/$n.txt.tmp | sort -u | wc -l)" = 1 ]; then echo "equal bit for bit" | tee -a $O/$n.txt.tmp; else echo "DIFFERENT" | tee -a $O/$n.txt.tmp; fi
-    mv $O/$n.txt.tmp $O/$n.txt
-  }
   prefix_check repro 200 run
   prefix_check repro2 100 run2
 fi
@@ -72,7 +73,7 @@ if [[ $what == all || $what == repro-res ]]; then
   run_res() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-res.json \
     --steps 4500 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 1 --sandwich-every 3 --val-every 1500 \
     --groups 3 --ema 0.993 --seed 0 --init-stem out/train-res/stem.pt "$@" > /dev/null; }
-  prefix_check repro-res 200 run_res
+  prefix_check repro-res 100 run_res
 fi
 
 if [[ $what == all || $what == lut ]]; then
