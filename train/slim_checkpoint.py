@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A checkpoint another phase starts from (`train_supernet.py --init`), small enough to commit:
-the weights, query groups, EMA weights, step and arguments of a training checkpoint, without the
-optimiser's state (a second phase starts a fresh optimiser anyway). `out/` does not outlive a
+the query groups, EMA weights, step and arguments of a training checkpoint, without the
+optimiser's state (a second phase starts a fresh optimiser anyway) and, when the run kept EMA
+weights, without the raw weights: the next phase starts from the EMA weights (the ones the run
+validated and wrote), which keeps the file near 10 MB. `out/` does not outlive a
 session; a run that spans sessions commits this between them.
 
     /usr/bin/python3 train/slim_checkpoint.py IN OUT [--trained-patches 16]
@@ -30,7 +32,7 @@ def main():
     missing = [k for k in ('model', 'step', 'elapsed', 'args') if k not in ck]
     if missing:
         sys.exit(f'{src}: not a train_supernet.py checkpoint (no {", ".join(missing)})')
-    slim = {k: v for k, v in ck.items() if k != 'opt'}
+    slim = {k: v for k, v in ck.items() if k != 'opt' and not (k == 'model' and 'ema' in ck)}
     if patches is not None:
         if 'trained_patches' in ck and ck['trained_patches'] != patches:
             sys.exit(f"{src}: it records trained patch sizes {ck['trained_patches']}, not {patches}")

@@ -230,7 +230,7 @@ def main():
             init = torch.load(args.init)
             trained_patches = set(init.get('trained_patches', every_patch))
             require_same(init, ('groups', 'ema'), f'--init {args.init}')
-            net.load_state_dict(init['model'])
+            net.load_state_dict(init['model'] if 'model' in init else init['ema']['module'])  # slim_checkpoint.py keeps only the EMA weights
             if groups:
                 groups.load_state_dict(init['groups'])
             if aux and 'aux' in init:
