@@ -39,7 +39,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from snc_ref.model import ConvStem  # noqa: E402
 from snc_train.data import DetectionSet  # noqa: E402
-from snc_train.heatmap import PRIOR, focal_heatmap  # noqa: E402
+from snc_train.heatmap import focal_heatmap, stem_heatmap_head  # noqa: E402
 
 CLASSES = ['circle', 'square', 'triangle', 'star', 'hexagon', 'cross']
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -99,8 +99,7 @@ def main():
     train = DetectionSet(args.data, CLASSES)
     val = DetectionSet(args.val, CLASSES)
     stem = ConvStem(3, channels, 1e-6, blocks)
-    head = nn.Sequential(nn.Conv2d(channels[-1], channels[-1], 3, padding=1), nn.SiLU(), nn.Conv2d(channels[-1], len(CLASSES), 1))
-    nn.init.constant_(head[-1].bias, -math.log((1 - PRIOR) / PRIOR))
+    head = stem_heatmap_head(channels[-1], len(CLASSES))
     net = nn.Sequential(stem, head)
     params = sum(p.numel() for p in stem.parameters())
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
