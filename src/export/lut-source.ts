@@ -16,7 +16,7 @@ import { cacheDir } from '../detr/supernet.js';
 import { SncError } from '../errors.js';
 import type { Device } from '../latency/device.js';
 import { hostDifferences, hostInfo, type HostInfo } from '../latency/host.js';
-import { familyHash, readLut, type Lut } from '../latency/lut.js';
+import { familyHash, isFamily, readLut, type Lut } from '../latency/lut.js';
 import { profile, type ProfileOptions } from '../latency/profiler.js';
 import { runtimeVersion, type RuntimeVersions } from '../latency/runtime.js';
 import { hashInputs } from './steps.js';
@@ -41,7 +41,7 @@ export function lutMisfits(lut: Lut, device: Device, net: Supernet, host: HostIn
   const out: string[] = [];
   if (lut.device.name !== device.name) out.push(`device ${lut.device.name}, not ${device.name}`);
   for (const k of DESCRIPTOR_FIELDS) if (lut.device[k] !== device[k]) out.push(`${k} ${JSON.stringify(lut.device[k])}, not ${JSON.stringify(device[k])}`);
-  if (lut.supernet.familyHash !== familyHash(net.spec)) out.push(`supernet family ${lut.supernet.name} (${lut.supernet.familyHash}), not ${net.spec.name} (${familyHash(net.spec)})`);
+  if (!isFamily(lut.supernet.familyHash, net.spec)) out.push(`supernet family ${lut.supernet.name} (${lut.supernet.familyHash}), not ${net.spec.name} (${familyHash(net.spec)})`);
   out.push(...hostDifferences(lut.host, host).map((d) => `host ${d}`));
   if (lut.runtime.runtime !== runtime.runtime || lut.runtime.version !== runtime.version) out.push(`runtime ${lut.runtime.runtime} ${lut.runtime.version}, not ${runtime.runtime} ${runtime.version}`);
   if (!lut.complete) out.push('incomplete (an interrupted profile)');

@@ -76,7 +76,29 @@ export interface Lut {
  * (latency does not depend on them), so retrained weights keep their LUTs.
  */
 export function familyHash(spec: SupernetSpec): string {
-  return sha256(new TextEncoder().encode(JSON.stringify({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+  return sha256(new TextEncoder().encode(sortedJson({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+}
+
+/**
+ * Whether a LUT's family hash names `spec`'s family: the hash above, or the one LUTs profiled
+ * before it carry (the same fields serialised in the order they were written, so a supernet.json
+ * and a preset naming one family in another key order had different hashes).
+ */
+export function isFamily(hash: string, spec: SupernetSpec): boolean {
+  if (hash === familyHash(spec)) return true;
+  return hash === sha256(new TextEncoder().encode(JSON.stringify({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+}
+
+/** JSON with every object's keys sorted: one text for one value, whatever order its keys were written in. */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
 }
 
 /**
@@ -142,7 +164,7 @@ export interface UseCheck {
 
 /** Refuses a LUT measured on another device/host or for another supernet family, naming the difference. */
 export function checkLutUse(lut: Lut, source: string, use: UseCheck): void {
-  if (use.spec && lut.supernet.familyHash !== familyHash(use.spec))
+  if (use.spec && !isFamily(lut.supernet.familyHash, use.spec))
     throw new SncError(`${source}: LUT was profiled for supernet family '${lut.supernet.name}' (${lut.supernet.familyHash}), not '${use.spec.name}' (${familyHash(use.spec)}); profile this supernet with snc profile`);
   if (!use.device || use.allowOtherDevice) return;
   const diffs = hostDifferences(lut.host, use.host ?? hostInfo());

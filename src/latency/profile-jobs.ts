@@ -14,7 +14,7 @@ import { SncError } from '../errors.js';
 import { JobClient, JobFailed, UnrecoverableError, processName, type JobClientOptions, type QueueTarget } from '../util/job-queue.js';
 import type { Device } from './device.js';
 import { hostInfo } from './host.js';
-import { familyHash } from './lut.js';
+import { familyHash, isFamily } from './lut.js';
 import type { MeasureOptions } from './measure.js';
 import { checkAvailable, runtimeVersion } from './runtime.js';
 import { distinctBlocks, measureConfigSamples, pickBlocks, timeBlockSamples, type BlockTimer, type ProfileItem, type TimerIdentity } from './profiler.js';
@@ -125,7 +125,7 @@ export class ProfileJobRunner {
     if (job?.kind !== 'snc-profile' || job.version !== 1) throw new UnrecoverableError(`worker ${me}: not an snc profiling job (kind ${JSON.stringify(job?.kind)}); coordinator and worker run different snc versions`);
     if (!sameJson(job.device, device))
       throw new UnrecoverableError(`worker ${me}: device mismatch: the job's ${job.device.name} descriptor differs from this worker's ${device.name} (devices/${device.name}.json): ${JSON.stringify(job.device)} vs ${JSON.stringify(device)}`);
-    const net = this.nets.find((n) => familyHash(n.spec) === job.supernet.familyHash);
+    const net = this.nets.find((n) => isFamily(job.supernet.familyHash, n.spec));
     if (!net)
       throw new UnrecoverableError(
         `worker ${me}: supernet family mismatch: the job times '${job.supernet.name}' (family hash ${job.supernet.familyHash}); this worker has ${this.nets.map((n) => `${n.spec.name} ${familyHash(n.spec)}`).join(', ')} (give snc worker --supernet a copy of the coordinator's supernet)`,
