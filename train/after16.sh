@@ -2,7 +2,7 @@
 # Issue #16 after the 300-minute run (docs/training.md, step 3), unattended and in order. Each
 # part is skipped when its output exists, so an interrupted run continues where it stopped.
 #
-#   npm ci && npm run build && bash train/after16.sh [repro|repro-res|lut|table|search]   (default: all
+#   npm ci && npm run build && bash train/after16.sh [repro|repro-res|repro-res2|lut|table|search]   (default: all
 #   but repro)
 #
 #   repro   the step schedule's reproducibility on a prefix: a fresh run to step 200 against a
@@ -12,6 +12,8 @@
 #   repro-res  the same for the residual-stem recipe (train_res.sh): two stem pretrainings to step
 #           100 (of the 1,200-step schedule) must write the same stem, and phase 1 from the stem
 #           fresh to step 100 against stopped at 50 and resumed.
+#   repro-res2  phase 2 (the whole grid) from train/checkpoints/res-1.pt: fresh to step 60 against
+#           stopped at 30 and resumed.
 #   lut     the stem family's LUTs: `snc profile` + `snc lut validate --samples 50` on
 #           ort-cpu-1t, ort-cpu-2t and ort-wasm-1t into out/lut16/<device>/shapes-tiny.json
 #           (copied over lut/<device>/ by hand once they validate).
@@ -74,6 +76,14 @@ if [[ $what == all || $what == repro-res ]]; then
     --steps 4500 --batch 8 --lr 3e-4 --warmup 300 --coarse-phase 1 --sandwich-every 3 --val-every 1500 \
     --groups 3 --ema 0.993 --seed 0 --init-stem out/train-res/stem.pt "$@" > /dev/null; }
   prefix_check repro-res 100 run_res
+fi
+
+if [[ $what == all || $what == repro-res2 ]]; then
+  # train_res.sh's phase 2 (the whole grid), from the committed phase-1 checkpoint
+  run_res2() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-res.json \
+    --steps 1500 --batch 8 --lr 3e-4 --warmup 100 --coarse-phase 0 --sandwich-every 3 --val-every 750 \
+    --groups 3 --ema 0.993 --seed 1 --init train/checkpoints/res-1.pt "$@" > /dev/null; }
+  prefix_check repro-res2 60 run_res2
 fi
 
 if [[ $what == all || $what == lut ]]; then

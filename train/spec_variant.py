@@ -46,7 +46,7 @@ def main():
         c = {names[k]: int(v) for k, v in (kv.split('=') for kv in args.config.split(','))}
         spec['knobs'] = {k: [v] for k, v in c.items()}
         spec['default'] = c
-        spec.pop('untrained', None)
+    spec.pop('untrained', None)  # a family to train: what its weights left untrained is the trainer's to say
     if args.name:
         spec['name'] = args.name
     tmp = args.out + '.tmp'

@@ -5,7 +5,8 @@
 #   0. the stem alone learns the shapes from dense class heatmaps (train/stem_probe.py: 1,200
 #      steps of 16 whole images, a CNN's speed; the probe that picked this stem);
 #   1. the detector from that stem (train_supernet.py --init-stem), patch-16 subnets only;
-#   2. (next) a second phase from phase 1's weights over the whole grid, as the stem family's.
+#   2. a second phase over the whole grid (patch 8 too) from phase 1's EMA weights (the slim
+#      checkpoint train/checkpoints/res-1.pt is phase 1's, committed between sessions).
 #
 # Every part is step-scheduled and deterministic on one machine, and skipped when its output
 # exists, so an interrupted run continues (phase 1 resumes from WORK/1/checkpoint.pt).
@@ -34,5 +35,12 @@ $PY train/spec_variant.py $DATA/spec.json $DATA/spec-res.json --stem 32,64,128 -
 COMMON=(--data $DATA/train --val $DATA/val --val-images 100 --spec $DATA/spec-res.json --batch 8 --lr 3e-4
         --sandwich-every 3 --groups 3 --ema 0.993)
 # 1: the detector, patch 16 only
-exec $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/1" --out "$OUT" --init-stem "$WORK/stem.pt" \
-  --steps 4500 --warmup 300 --coarse-phase 1 --val-every 1500 --seed 0
+[ -f "$WORK/1/slim.pt" ] || {
+  [ -f "$WORK/model-1/weights.safetensors" ] || $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/1" --out "$WORK/model-1" \
+    --init-stem "$WORK/stem.pt" --steps 4500 --warmup 300 --coarse-phase 1 --val-every 1500 --seed 0
+  $PY train/slim_checkpoint.py "$WORK/1/checkpoint.pt" "$WORK/1/slim.pt"
+}
+# 2: the whole grid from phase 1's EMA weights (a random subnet every step, the largest, patch 8 at
+# 288 px, or the smallest beside it on two steps of three)
+exec $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/2" --out "$OUT" --init "${INIT1:-$WORK/1/slim.pt}" \
+  --steps 1500 --warmup 100 --coarse-phase 0 --val-every 750 --seed 1

@@ -349,10 +349,11 @@ def main():
             last_ckpt = time.time()
     checkpoint()
     if finished():
-        out_spec = dict(spec)
+        # what is untrained is a property of these weights, not of the family the spec names
+        out_spec = {k: v for k, v in spec.items() if k != 'untrained'}
         never = [p for p in every_patch if p not in trained_patches]
         if never:
-            out_spec['untrained'] = dict(spec.get('untrained', {}), patch=never)
+            out_spec['untrained'] = {'patch': never}
         save_supernet_dir(args.out, out_spec, ema.module if ema else net)
         log_line(log_path, {'event': 'done', 'step': step, 'minutes': round(elapsed / 60, 2), 'out': args.out})
         print(f'done: {step} steps of {args.steps} in {elapsed / 60:.1f} min; wrote {args.out}', file=sys.stderr)

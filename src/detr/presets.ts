@@ -10,7 +10,11 @@ const shapesTiny: SupernetSpec = {
   version: 1,
   name: 'shapes-tiny',
   architecture: {
-    backbone: { width: 128, depth: 6, heads: 4, mlpRatio: 4, inChannels: 3, storedPatch: 16, posGrid: 16, globalBlocks: [2, 5], tapBlocks: [2, 5], eps: 1e-6 },
+    backbone: {
+      width: 128, depth: 6, heads: 4, mlpRatio: 4, inChannels: 3, storedPatch: 16, posGrid: 16, globalBlocks: [2, 5], tapBlocks: [2, 5], eps: 1e-6,
+      // a residual conv stem (issue #16; docs/training.md, step 6): stride 8, 128 channels
+      stem: { type: 'conv', channels: [32, 64, 128], blocks: [0, 1, 1], eps: 1e-6 },
+    },
     decoder: { width: 128, heads: 4, points: 4, ffn: 512, maxLayers: 3, maxQueries: 100, eps: 1e-5 },
     numClasses: SHAPE_CLASSES.length,
     anchorSize: 0.05,

@@ -46,8 +46,8 @@ test('the embedded default is trained: its default config scores well above the 
   await synthesize({ out: dir, images: 12, seed: 424242, size: 320 });
   const trained = await ap50(dir, 'shapes-tiny');
   const seeded = await ap50(dir, presetDir('shapes-tiny'));
-  // docs/training.md: the default config reaches AP50 0.076 on the 500 held-out images; seeded weights about 0
-  t.true(trained > 0.005 && trained > 5 * seeded, `AP50 trained ${trained}, seeded ${seeded}`);
+  // docs/training.md: the default config reaches AP50 0.64 on the 500 held-out images; seeded weights about 0
+  t.true(trained > 0.3 && trained > 5 * seeded, `AP50 trained ${trained}, seeded ${seeded}`);
 });
 
 test('weights that are not finite numbers are refused, naming the tensor and the index', (t) => {

@@ -13,11 +13,17 @@ const root = new URL('../../..', import.meta.url).pathname;
  */
 export function smallSupernet(dir: string, knobs: Partial<SupernetSpec['knobs']> = {}): { dir: string; luts: string[] } {
   const base = loadSupernet('shapes-tiny');
+  const grid = { resolution: [160], patch: [16], windows: [1, 2], layers: [1, 2], queries: [30, 60], ...knobs };
+  // the embedded weights' untrained values, as far as the small grid has them
+  const untrained = Object.entries(base.spec.untrained ?? {})
+    .map(([k, vs]) => [k, vs!.filter((v) => grid[k as keyof typeof grid].includes(v))] as const)
+    .filter(([, vs]) => vs.length);
   const spec: SupernetSpec = {
     ...base.spec,
     name: 'shapes-small',
-    knobs: { resolution: [160], patch: [16], windows: [1, 2], layers: [1, 2], queries: [30, 60], ...knobs },
+    knobs: grid,
     default: { resolution: 160, patch: 16, windows: 1, layers: 1, queries: 30 },
+    untrained: untrained.length ? Object.fromEntries(untrained) : undefined,
   };
   const net = join(dir, 'supernet');
   mkdirSync(net, { recursive: true });

@@ -27,7 +27,10 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'snc-search-test-'));
 test.after.always(() => rmSync(tmp, { recursive: true, force: true }));
 
-const net = loadSupernet('shapes-tiny');
+// the synthetic AP tables score the whole grid: the embedded weights' untrained marks are left
+// off here (the test of untrained values sets its own)
+const embedded = loadSupernet('shapes-tiny');
+const net = { ...embedded, spec: { ...embedded.spec, untrained: undefined } };
 const luts = ['ort-cpu-1t', 'ort-cpu-2t', 'ort-wasm-1t'].map((d) => {
   const path = join(root, 'lut', d, 'shapes-tiny.json');
   return { path, lut: readLut(path) };
@@ -47,7 +50,9 @@ const metricsOf = (ap: number): CocoMetrics => Object.fromEntries(METRIC_NAMES.m
 
 /**
  * A synthetic trained supernet: AP rises with resolution, finer patches, depth and queries, falls a
- * little with windows, plus a per-subnet quirk; the subset scores it with a bias and a bounded
+ * little with windows, plus a per-subnet quirk; one group (224 px, patch 8, 2 windows) lies far
+ * below the rest, as a knob combination training left behind, so that whatever the LUTs' latencies
+ * there is a group for the pruning to rule out. The subset scores it with a bias and a bounded
  * error (at most `noise` either way, so below the default margin when noise <= 0.005).
  */
 function apTable(seed: number, noise = 0.004, bias = -0.03) {
@@ -55,7 +60,7 @@ function apTable(seed: number, noise = 0.004, bias = -0.03) {
   const full = new Map<string, number>();
   const sub = new Map<string, number>();
   for (const c of configs) {
-    const ap = 0.2 + (0.15 * (c.resolution - 160)) / 128 + (c.patch === 8 ? 0.1 : 0) + 0.03 * c.layers + 0.02 * (c.queries / 100) - (c.windows === 2 ? 0.015 : 0) + rng.uniform(-0.03, 0.03);
+    const ap = 0.2 + (0.15 * (c.resolution - 160)) / 128 + (c.patch === 8 ? 0.1 : 0) + 0.03 * c.layers + 0.02 * (c.queries / 100) - (c.windows === 2 ? 0.015 : 0) + rng.uniform(-0.03, 0.03) - (c.resolution === 224 && c.patch === 8 && c.windows === 2 ? 0.2 : 0);
     full.set(configKey(c), ap);
     sub.set(configKey(c), ap + bias + rng.uniform(-noise, noise));
   }
