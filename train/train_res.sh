@@ -10,6 +10,8 @@
 #
 # Every part is step-scheduled and deterministic on one machine, and skipped when its output
 # exists, so an interrupted run continues (phase 1 resumes from WORK/1/checkpoint.pt).
+# INIT1=train/checkpoints/res-1.pt skips the stem and phase 1: phase 2 starts from the committed
+# phase-1 checkpoint (what the 2026-12-02 run did, in a session without phase 1's out/).
 #
 #   npm ci && npm run build && bash train/train_res.sh [OUT_MODEL_DIR]   (default out/model-res)
 #
@@ -30,12 +32,12 @@ mkdir -p $DATA "$WORK"
 node --input-type=module -e "import { PRESETS } from './dist/src/detr/presets.js'; process.stdout.write(JSON.stringify(PRESETS['shapes-tiny'].spec, null, 2) + '\n')" > $DATA/spec.json
 $PY train/spec_variant.py $DATA/spec.json $DATA/spec-res.json --stem 32,64,128 --stem-blocks 0,1,1
 # 0: the stem (scored on the held-out set's object centres; the figures go to WORK/stem.jsonl)
-[ -f "$WORK/stem.pt" ] || $PY train/stem_probe.py --data $DATA/train --val out/heldout --stem res:0,1,1 --steps 1200 \
+[ -f "$WORK/stem.pt" ] || [ -n "${INIT1:-}" ] || $PY train/stem_probe.py --data $DATA/train --val out/heldout --stem res:0,1,1 --steps 1200 \
   --val-images 200 --out "$WORK/stem.jsonl" --save-stem "$WORK/stem.pt"
 COMMON=(--data $DATA/train --val $DATA/val --val-images 100 --spec $DATA/spec-res.json --batch 8 --lr 3e-4
         --sandwich-every 3 --groups 3 --ema 0.993)
 # 1: the detector, patch 16 only
-[ -f "$WORK/1/slim.pt" ] || {
+[ -f "$WORK/1/slim.pt" ] || [ -n "${INIT1:-}" ] || {
   [ -f "$WORK/model-1/weights.safetensors" ] || $PY train/train_supernet.py "${COMMON[@]}" --work "$WORK/1" --out "$WORK/model-1" \
     --init-stem "$WORK/stem.pt" --steps 4500 --warmup 300 --coarse-phase 1 --val-every 1500 --seed 0
   $PY train/slim_checkpoint.py "$WORK/1/checkpoint.pt" "$WORK/1/slim.pt"
