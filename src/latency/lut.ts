@@ -76,8 +76,11 @@ export interface Lut {
  * (latency does not depend on them), so retrained weights keep their LUTs.
  */
 export function familyHash(spec: SupernetSpec): string {
-  return sha256(new TextEncoder().encode(sortedJson({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+  return shortHash(sortedJson(familyOf(spec)));
 }
+
+const familyOf = (spec: SupernetSpec) => ({ architecture: spec.architecture, knobs: spec.knobs });
+const shortHash = (text: string) => sha256(new TextEncoder().encode(text)).slice(0, 16);
 
 /**
  * Whether a LUT's family hash names `spec`'s family: the hash above, or the one LUTs profiled
@@ -85,8 +88,7 @@ export function familyHash(spec: SupernetSpec): string {
  * and a preset naming one family in another key order had different hashes).
  */
 export function isFamily(hash: string, spec: SupernetSpec): boolean {
-  if (hash === familyHash(spec)) return true;
-  return hash === sha256(new TextEncoder().encode(JSON.stringify({ architecture: spec.architecture, knobs: spec.knobs }))).slice(0, 16);
+  return hash === familyHash(spec) || hash === shortHash(JSON.stringify(familyOf(spec)));
 }
 
 /** JSON with every object's keys sorted: one text for one value, whatever order its keys were written in. */

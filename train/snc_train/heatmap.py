@@ -19,13 +19,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 PRIOR = 0.1  # CenterNet's initial heatmap score
+PRIOR_LOGIT = -math.log((1 - PRIOR) / PRIOR)
 
 
 def stem_heatmap_head(c, k):
     """The head on a conv stem's [B, c, g, g] output: a 3x3 conv, SiLU, a 1x1 conv to k class
     logits, starting at CenterNet's prior (the auxiliary loss's and train/stem_probe.py's)."""
     head = nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.SiLU(), nn.Conv2d(c, k, 1))
-    nn.init.constant_(head[-1].bias, -math.log((1 - PRIOR) / PRIOR))
+    nn.init.constant_(head[-1].bias, PRIOR_LOGIT)
     return head
 
 
@@ -40,7 +41,7 @@ class AuxHeatmap(nn.Module):
         c = stem['channels'][-1]
         self.stem_head = stem_heatmap_head(c, k)
         self.mem_head = nn.Linear(a['decoder']['width'], k)
-        nn.init.constant_(self.mem_head.bias, -math.log((1 - PRIOR) / PRIOR))
+        nn.init.constant_(self.mem_head.bias, PRIOR_LOGIT)
         nn.init.normal_(self.mem_head.weight, std=0.01)
         self.captured = None
         net.backbone.stem.register_forward_hook(self._capture)
