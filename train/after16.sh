@@ -2,7 +2,7 @@
 # Issue #16 after the 300-minute run (docs/training.md, step 3), unattended and in order. Each
 # part is skipped when its output exists, so an interrupted run continues where it stopped.
 #
-#   npm ci && npm run build && bash train/after16.sh [repro|repro-res|repro-res2|lut|table|search]   (default: all
+#   npm ci && npm run build && bash train/after16.sh [repro|repro-res|repro-res2|repro-res3|lut|table|search]   (default: all
 #   but repro)
 #
 #   repro   the step schedule's reproducibility on a prefix: a fresh run to step 200 against a
@@ -14,13 +14,14 @@
 #           fresh to step 100 against stopped at 50 and resumed.
 #   repro-res2  phase 2 (the whole grid) from train/checkpoints/res-1.pt: fresh to step 60 against
 #           stopped at 30 and resumed.
+#   repro-res3  phase 3 the same way, from train/checkpoints/res-2.pt.
 #   lut     the stem family's LUTs: `snc profile` + `snc lut validate --samples 50` on
 #           ort-cpu-1t, ort-cpu-2t and ort-wasm-1t into out/lut16/<device>/shapes-tiny.json
 #           (copied over lut/<device>/ by hand once they validate).
 #   table   the 24-config AP table on the 500 held-out images: snc (onnxruntime) and PyTorch
 #           (train/eval_configs.py) side by side.
-#   search  `snc search --bootstrap 200` on the held-out images with the new LUTs (BUDGET=ms
-#           adds --budget-ms).
+#   search  `snc search --bootstrap 200` on the held-out images with the LUTs under LUTS (default
+#           lut/, the committed ones; out/lut16 for freshly profiled ones; BUDGET=ms adds --budget-ms).
 #
 # Needs both cores to itself (timings and LUTs). Outputs under out/after16/ and out/lut16/.
 set -euo pipefail
@@ -86,6 +87,14 @@ if [[ $what == all || $what == repro-res2 ]]; then
   prefix_check repro-res2 60 run_res2
 fi
 
+if [[ $what == all || $what == repro-res3 ]]; then
+  # train_res.sh's phase 3, from the committed phase-2 checkpoint
+  run_res3() { $PY train/train_supernet.py --data $D/train --val $D/val --val-images 100 --spec $D/spec-res.json \
+    --steps 1300 --batch 8 --lr 1.5e-4 --warmup 50 --coarse-phase 0 --sandwich-every 3 --val-every 650 \
+    --groups 3 --ema 0.993 --seed 2 --init train/checkpoints/res-2.pt "$@" > /dev/null; }
+  prefix_check repro-res3 60 run_res3
+fi
+
 if [[ $what == all || $what == lut ]]; then
   say "lut: profile and validate the stem family on ort-cpu-1t, ort-cpu-2t, ort-wasm-1t"
   LUT_DIR=out/lut16 SUPERNETS=shapes-tiny bash bench/latency-acceptance.sh ort-cpu-1t ort-cpu-2t ort-wasm-1t
@@ -107,9 +116,10 @@ fi
 
 if [[ $what == all || $what == search ]]; then
   if [ ! -f $O/search/pareto.json ]; then
-    say "search: the held-out images, the new LUTs, 200 bootstrap resamples"
-    $SNC search --supernet shapes-tiny --data out/heldout --lut out/lut16/ort-cpu-1t/shapes-tiny.json \
-      --lut out/lut16/ort-cpu-2t/shapes-tiny.json --lut out/lut16/ort-wasm-1t/shapes-tiny.json \
+    say "search: the held-out images, the LUTs under ${LUTS:-lut}/, 200 bootstrap resamples"
+    L=${LUTS:-lut}
+    $SNC search --supernet shapes-tiny --data out/heldout --lut $L/ort-cpu-1t/shapes-tiny.json \
+      --lut $L/ort-cpu-2t/shapes-tiny.json --lut $L/ort-wasm-1t/shapes-tiny.json \
       ${BUDGET:+--budget-ms $BUDGET} --bootstrap 200 --workers 2 --out $O/search
   fi
 fi
