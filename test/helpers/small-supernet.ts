@@ -2,6 +2,7 @@ import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SupernetSpec } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
+import { hostInfo } from '../../src/latency/host.js';
 import { familyHash } from '../../src/latency/lut.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -9,7 +10,8 @@ const root = new URL('../../..', import.meta.url).pathname;
 /**
  * shapes-tiny's (seeded) weights with a small knob grid, so that a search over every subnet
  * takes seconds, and copies of the committed shapes-tiny LUTs relabelled for that family (every
- * block the small grid needs is in them).
+ * block the small grid needs is in them) and for this machine (the committed ones name the host
+ * they were profiled on, which a CI machine of another CPU model is not).
  */
 export function smallSupernet(dir: string, knobs: Partial<SupernetSpec['knobs']> = {}): { dir: string; luts: string[] } {
   const base = loadSupernet('shapes-tiny');
@@ -32,6 +34,7 @@ export function smallSupernet(dir: string, knobs: Partial<SupernetSpec['knobs']>
   const luts = ['ort-cpu-1t', 'ort-cpu-2t'].map((device) => {
     const lut = JSON.parse(readFileSync(join(root, 'lut', device, 'shapes-tiny.json'), 'utf8'));
     lut.supernet = { name: spec.name, familyHash: familyHash(spec) };
+    lut.host = hostInfo();
     const path = join(dir, `${device}.json`);
     writeFileSync(path, JSON.stringify(lut));
     return path;
