@@ -16,6 +16,9 @@ import { calibrationValues, selectTargets, type Selection } from './select.js';
 import type { QuantizedWeight } from './weights.js';
 
 export const WEIGHT_MODES = ['int8', 'nupes8', 'nupes4', 'nupes3'] as const;
+
+/** Float constants added to activations from this size on (a position table) get 8-bit NUPES codes in the nupes modes. */
+const TABLE_MIN_ELEMENTS = 16384;
 export type WeightMode = (typeof WEIGHT_MODES)[number];
 
 export function checkWeightMode(m: string): WeightMode {
@@ -121,6 +124,16 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
       const rep: LayerReport = { layer: t.layer, op: t.node.opType, bits, exponent: w.exponent, weightSqnrDb: weightSqnr(wt.data as Float32Array, w.error) };
       done.set(name, rep);
       layers.push(rep);
+    }
+    // the other large float constants (the position table, added to the tokens) would stay fp32
+    // and, at 4 or 3 bits, weigh as much as all the coded weights: 8-bit codes for them
+    for (const [name, t] of model.graph.initializers) {
+      if (coded.has(name) || t.dtype !== 'float32' || t.data.length < TABLE_MIN_ELEMENTS) continue;
+      const users = model.graph.nodes.filter((n) => n.inputs.includes(name));
+      if (!users.length || !users.every((n) => n.opType === 'Add')) continue;
+      const w = nupesQuantize(t, { bits: 8, axis: opts.perChannel ? t.dims.length - 1 : undefined, exponent: opts.uniformExponent ? 1 : undefined });
+      g = replaceWithNupes(g, name, w);
+      layers.push({ layer: name, op: 'Add', bits: 8, exponent: w.exponent, weightSqnrDb: weightSqnr(t.data as Float32Array, w.error) });
     }
     out = { ...model, graph: prune(g) };
     shadow = () => {

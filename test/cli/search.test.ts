@@ -66,12 +66,22 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
   t.regex(again.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms\)$/m);
   t.regex(again.stdout, /^wrote .*pareto\.json$/m);
 
-  // with a speed check: still no evaluation, and the choice at the speed measured now
+  // with a speed check: still no evaluation, and the choice at the speed measured now. On a
+  // loaded machine the measured speed can put every subnet over the budget: then exit code 1 and
+  // the reason, which is the outcome the measured factor calls for
   const checked = snc(...args, '--speed-check');
-  t.is(checked.status, 0, checked.stderr);
+  t.log(`with --speed-check: exit code ${checked.status}`);
   t.regex(checked.stderr, /\(0 run, \d+ cached\)/);
   t.regex(checked.stdout, /^ {2}speed check: this machine runs the LUT's subnets x \d+\.\d{3} \(6 references, ratios \d+\.\d\d-\d+\.\d\d\)$/m);
-  t.regex(checked.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms predicted, \d+\.\d\d ms at the measured speed\)$/m);
+  if (checked.status === 0) {
+    t.regex(checked.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms predicted, \d+\.\d\d ms at the measured speed\)$/m);
+  } else {
+    t.is(checked.status, 1, checked.stderr);
+    t.regex(checked.stderr, /^search: no subnet within 50 ms on ort-cpu-[12]t: no subnet is predicted within 50 ms on ort-cpu-[12]t at this machine's measured speed \(LUT predictions x (\d+\.\d{3}), from 6 reference subnets\); the fastest, res=160,patch=16,\S+, is predicted at (\d+\.\d\d) ms$/m);
+    const [, factor, ms] = /LUT predictions x (\d+\.\d{3}).* is predicted at (\d+\.\d\d) ms$/m.exec(checked.stderr)!;
+    t.true(Number(factor) > 1 && Number(ms) > 50, `x${factor}, ${ms} ms`);
+    t.regex(checked.stdout, /^wrote .*pareto\.json$/m, 'the results are written all the same');
+  }
 
 });
 

@@ -15,6 +15,7 @@ import { decodeModel } from '../../src/onnx/reader.js';
 import { encodeModel } from '../../src/onnx/writer.js';
 import { calibrationSet } from '../../src/quant/calibrate.js';
 import { readModelInfo } from '../../src/quant/model-info.js';
+import { nupesNames } from '../../src/quant/nupes-graph.js';
 import { quantizeModel } from '../../src/quant/quantize.js';
 import { selectTargets } from '../../src/quant/select.js';
 
@@ -97,4 +98,26 @@ test('NUPES 4-bit model: a fifth of the float file or less, decoded at load', as
     t.true(l.exponent! > 0.2 && l.exponent! < 1.3);
     t.true(l.outputSqnrDb! > 8, `${l.layer} ${l.outputSqnrDb}`);
   }
+});
+
+test('NUPES: the position table, added to the tokens, is stored as 8-bit codes too; nothing else large stays float', async (t) => {
+  await ready;
+  const c8 = validateConfig(net.spec.knobs, parseConfig('res=160,patch=8,windows=1,layers=1,queries=30', net.spec.default));
+  const m8 = buildSubnet(net, c8);
+  const set = calibrationSet(calib, { resolution: 160, preprocess: net.spec.preprocess }, 1);
+  const r = await quantizeModel(m8, set, { ranges: 'minmax', weights: 'nupes4', perChannel: true, format: 'u8s8', sqnrImages: 0 });
+  const tables = r.layers.filter((l) => l.op === 'Add');
+  t.is(tables.length, 1, JSON.stringify(tables));
+  t.regex(tables[0].layer, /pos_embed/);
+  t.is(tables[0].bits, 8);
+  t.true(tables[0].weightSqnrDb! > 35, `${tables[0].weightSqnrDb}`);
+  const g = r.model.graph;
+  t.false(g.initializers.has(tables[0].layer));
+  t.is(g.initializers.get(nupesNames(tables[0].layer).codes)!.dtype, 'uint8');
+  const bigFloat = [...g.initializers].filter(([, v]) => v.dtype === 'float32' && v.data.length >= 16384).map(([k]) => k);
+  t.deepEqual(bigFloat, []);
+  const bytes = encodeModel(r.model);
+  t.true(bytes.length <= 0.2 * encodeModel(m8).length, `${bytes.length}`);
+  const { ops } = await optimizedOps(bytes);
+  for (const op of ['Mod', 'Pow', 'Cast']) t.false(ops.has(op), `${op} left: the decode was not folded`);
 });
