@@ -17,9 +17,10 @@ import type { QuantizedWeight } from './weights.js';
 
 export const WEIGHT_MODES = ['int8', 'nupes8', 'nupes4', 'nupes3'] as const;
 
+export type WeightMode = (typeof WEIGHT_MODES)[number];
+
 /** Float constants added to activations from this size on (a position table) get 8-bit NUPES codes in the nupes modes. */
 const TABLE_MIN_ELEMENTS = 16384;
-export type WeightMode = (typeof WEIGHT_MODES)[number];
 
 export function checkWeightMode(m: string): WeightMode {
   if (!(WEIGHT_MODES as readonly string[]).includes(m)) throw new SncError(`quantize: --weights ${JSON.stringify(m)} is not a weight format; valid formats are ${choices(WEIGHT_MODES)}`);
