@@ -6,7 +6,7 @@
  */
 import { SncError, choices } from '../errors.js';
 import type { Model } from '../onnx/graph.js';
-import { prune } from '../onnx/graph.js';
+import { consumers, prune } from '../onnx/graph.js';
 import { collectStatistics, layerSqnr, pairSqnr, type CalibrationSet, type RunOptions } from './calibrate.js';
 import { nupesQuantize, type NupesWeight } from './nupes.js';
 import { replaceWithNupes } from './nupes-graph.js';
@@ -16,7 +16,6 @@ import { calibrationValues, selectTargets, type Selection } from './select.js';
 import type { QuantizedWeight } from './weights.js';
 
 export const WEIGHT_MODES = ['int8', 'nupes8', 'nupes4', 'nupes3'] as const;
-
 export type WeightMode = (typeof WEIGHT_MODES)[number];
 
 /** Float constants added to activations from this size on (a position table) get 8-bit NUPES codes in the nupes modes. */
@@ -128,9 +127,10 @@ export async function quantizeModel(model: Model, set: CalibrationSet, opts: Qua
     }
     // the other large float constants (the position table, added to the tokens) would stay fp32
     // and, at 4 or 3 bits, weigh as much as all the coded weights: 8-bit codes for them
+    const readers = consumers(model.graph);
     for (const [name, t] of model.graph.initializers) {
       if (coded.has(name) || t.dtype !== 'float32' || t.data.length < TABLE_MIN_ELEMENTS) continue;
-      const users = model.graph.nodes.filter((n) => n.inputs.includes(name));
+      const users = readers.get(name) ?? [];
       if (!users.length || !users.every((n) => n.opType === 'Add')) continue;
       const w = nupesQuantize(t, { bits: 8, axis: opts.perChannel ? t.dims.length - 1 : undefined, exponent: opts.uniformExponent ? 1 : undefined });
       g = replaceWithNupes(g, name, w);

@@ -77,9 +77,9 @@ test('search: front per device, choice under the budget, pareto.json and plots; 
     t.regex(checked.stdout, /^ {2}within 50 ms: res=160,patch=16,\S+ \(AP \d\.\d{3}, \d+\.\d\d ms predicted, \d+\.\d\d ms at the measured speed\)$/m);
   } else {
     t.is(checked.status, 1, checked.stderr);
-    t.regex(checked.stderr, /^search: no subnet within 50 ms on ort-cpu-[12]t: no subnet is predicted within 50 ms on ort-cpu-[12]t at this machine's measured speed \(LUT predictions x (\d+\.\d{3}), from 6 reference subnets\); the fastest, res=160,patch=16,\S+, is predicted at (\d+\.\d\d) ms$/m);
-    const [, factor, ms] = /LUT predictions x (\d+\.\d{3}).* is predicted at (\d+\.\d\d) ms$/m.exec(checked.stderr)!;
-    t.true(Number(factor) > 1 && Number(ms) > 50, `x${factor}, ${ms} ms`);
+    const reason = /^search: no subnet within 50 ms on ort-cpu-[12]t: no subnet is predicted within 50 ms on ort-cpu-[12]t at this machine's measured speed \(LUT predictions x (\d+\.\d{3}), from 6 reference subnets\); the fastest, res=160,patch=16,\S+, is predicted at (\d+\.\d\d) ms$/m.exec(checked.stderr);
+    t.truthy(reason, checked.stderr);
+    t.true(Number(reason![1]) > 1 && Number(reason![2]) > 50, reason![0]);
     t.regex(checked.stdout, /^wrote .*pareto\.json$/m, 'the results are written all the same');
   }
 

@@ -2,8 +2,8 @@ import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SupernetSpec } from '../../src/detr/spec.js';
 import { loadSupernet } from '../../src/detr/supernet.js';
-import { hostInfo } from '../../src/latency/host.js';
 import { familyHash } from '../../src/latency/lut.js';
+import { labelForThisHost } from './host-lut.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
 
@@ -34,7 +34,7 @@ export function smallSupernet(dir: string, knobs: Partial<SupernetSpec['knobs']>
   const luts = ['ort-cpu-1t', 'ort-cpu-2t'].map((device) => {
     const lut = JSON.parse(readFileSync(join(root, 'lut', device, 'shapes-tiny.json'), 'utf8'));
     lut.supernet = { name: spec.name, familyHash: familyHash(spec) };
-    lut.host = hostInfo();
+    labelForThisHost(lut);
     const path = join(dir, `${device}.json`);
     writeFileSync(path, JSON.stringify(lut));
     return path;
