@@ -66,6 +66,7 @@ async function validate(argv: string[]): Promise<number> {
     rmspe: report.rmspe,
     within10: report.within10,
     spearman: report.spearman,
+    ...(report.atLutSpeed ? { atLutSpeed: report.atLutSpeed } : {}),
     noiseFloorRmspe: report.noiseFloor.rmspe,
     noiseFloorMaxDeviation: report.noiseFloor.maxDeviation,
     measureSeconds: report.measureSeconds,
@@ -83,6 +84,9 @@ async function validate(argv: string[]): Promise<number> {
     process.stdout.write(
       `${net.spec.name} on ${device.name}, ${summary.samples} subnets: RMSPE ${(summary.rmspe * 100).toFixed(2)}%, ` +
         `within ±10% ${(summary.within10 * 100).toFixed(1)}%, Spearman ${summary.spearman.toFixed(4)}; ` +
+        (report.atLutSpeed
+          ? `at the LUT's speed (each group by its reference blocks; machine x${report.atLutSpeed.factor.toFixed(3)}) RMSPE ${(report.atLutSpeed.rmspe * 100).toFixed(2)}%, within ±10% ${(report.atLutSpeed.within10 * 100).toFixed(1)}%; `
+          : '') +
         `noise floor (same model, ${report.noiseFloor.medians.length} groups) RMSPE ${(summary.noiseFloorRmspe * 100).toFixed(2)}%, ` +
         `max ${(summary.noiseFloorMaxDeviation * 100).toFixed(1)}%; measured in ${fmtSeconds(summary.measureSeconds)}\n  wrote ${summary.report}, ${summary.plot.join(', ')}\n` +
         (hint ? `  ${hint}\n` : ''),

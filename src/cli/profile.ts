@@ -24,11 +24,18 @@ function spanOption(v: unknown): number {
 }
 
 const USAGE =
-  'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--queue URL] [--json]\n' +
+  'usage: snc profile --device NAME --supernet DIR|PRESET [--out FILE] [--resume] [--recalibrate] [--force] [--runs 30] [--warmup 5] [--max-spread 0.1] [--group 8] [--passes 3] [--calibration 6] [--calibration-span 1] [--seed 1] [--no-drift-reference] [--queue URL] [--json]\n' +
   '  Times every distinct block of the supernet\'s knob grid on the device and writes the LUT\n' +
   '  (default lut/<device>/<supernet>.json). Until it is complete the LUT is written beside it\n  (<name>.partial.json): an existing LUT is never replaced by an unfinished one, and never\n  replaced at all without --force. --resume continues an interrupted run;\n  --recalibrate measures the whole-subnet calibration of an existing LUT again.\n' +
   '  --calibration-span 0.75 draws the calibration subnets from the cheaper 75% of the grid\n  (the fit extrapolates to the dearest; worth it where whole subnets take seconds).\n' +
+  '  One block is timed in every group as well and brings each group to the profile\'s median\n  speed (a busy or throttled machine changes speed by 15-40% within minutes);\n  --no-drift-reference times the groups as they come.\n' +
   '  --queue redis://HOST:PORT[/DB] times the blocks on the machine of an snc worker --device NAME\n  (same groups, passes and calibration; the LUT records that machine; docs/scale-out.md).\n';
+
+/** The 5th and 95th percentile of the groups' speed factors. */
+function speedRange(factors: number[]): [number, number] {
+  const s = [...factors].sort((a, b) => a - b);
+  return s.length ? [s[Math.floor(0.05 * (s.length - 1))], s[Math.ceil(0.95 * (s.length - 1))]] : [1, 1];
+}
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = parseCommand('profile', argv, {
@@ -47,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
     'calibration-span': { type: 'string' },
     seed: { type: 'string' },
     'allow-other-device': { type: 'boolean' },
+    'no-drift-reference': { type: 'boolean' },
     queue: { type: 'string' },
     json: { type: 'boolean' },
   }, USAGE);
@@ -74,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     calibrationSpan: spanOption(values['calibration-span']),
     seed: intOption('profile', values.seed, 'seed', 0),
     allowOtherDevice: values['allow-other-device'] === true,
+    driftReference: values['no-drift-reference'] !== true,
     onProgress: (p) => progress(`profile ${device.name}: ${p.phase} ${p.done}/${p.total}, about ${fmtSeconds(p.etaSeconds)} left`),
   }).finally(() => timer?.close());
   progressDone();
@@ -89,12 +98,14 @@ export async function run(argv: string[]): Promise<number> {
     noisyEntries: noisy,
     calibration: lut.calibration ? { a: lut.calibration.a, b: lut.calibration.b, samples: lut.calibration.samples.length, seconds: lut.calibration.seconds } : null,
     profileSeconds: lut.profileSeconds,
+    ...(lut.drift ? { drift: { reference: lut.drift.reference, groups: lut.drift.factors.length, speedRange: speedRange(lut.drift.factors) } } : {}),
   };
   if (values.json) process.stdout.write(JSON.stringify(summary) + '\n');
   else
     process.stdout.write(
       `wrote ${written}: ${summary.entries}/${summary.keys} blocks, ${noisy} above spread ${lut.protocol.maxSpread} after re-measuring, ` +
         (lut.calibration ? `calibration a=${lut.calibration.a.toFixed(3)} b=${lut.calibration.b.toFixed(3)} ms (${lut.calibration.samples.length} subnets, ${fmtSeconds(lut.calibration.seconds)}), ` : '') +
+        (summary.drift ? `machine speed over ${summary.drift.groups} groups ${summary.drift.speedRange[0].toFixed(2)}-${summary.drift.speedRange[1].toFixed(2)}x its median (reference ${summary.drift.reference}), ` : '') +
         `${fmtSeconds(lut.profileSeconds)} in all\n`,
     );
   return 0;

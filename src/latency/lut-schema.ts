@@ -41,6 +41,7 @@ export const BLOCK_LUT = object({
     speedFactors: list(nonNeg).optional(),
     seconds: nonNeg,
   }).optional(),
+  drift: object({ reference: nonEmptyText, anchorMs: posNum, factors: list(posNum), centred: bool.optional() }).optional(),
 });
 
 export const OP_LUT = object({

@@ -69,6 +69,25 @@ export interface Lut {
   updatedAt: string;
   entries: Record<string, LutEntry>;
   calibration?: Calibration;
+  /** The block timed in every group of the profile, which brings every group to one speed (absent in LUTs from before it). */
+  drift?: DriftReference;
+}
+
+/**
+ * A shared machine's speed moves by 15-40% for seconds to minutes (2 threads on 2 vCPUs with
+ * hypervisor steal), so blocks timed in different groups were timed at different speeds. One
+ * block (`reference`) is timed in every group as well; each group's samples are divided by its
+ * factor, the reference's median in that group over `anchorMs` (its median in the first group),
+ * so the entries are all at one speed; once every block is timed they are moved to the median
+ * group's speed (`centred`). The calibration maps that speed to whole subnets.
+ */
+export interface DriftReference {
+  reference: string;
+  anchorMs: number;
+  /** Every group's factor, in the order timed (what the machine's speed did). */
+  factors: number[];
+  /** Set once every block is timed and the entries were moved to the median group's speed (centreDrift). */
+  centred?: boolean;
 }
 
 /**

@@ -19,7 +19,7 @@ import { keyOf } from '../detr/keys.js';
 import { encodeModel } from '../onnx/writer.js';
 import type { Device } from './device.js';
 import { hostInfo, type HostInfo } from './host.js';
-import { checkLutUse, familyHash, lutIsComplete, partialLutPath, readLut, writeLut, type Calibration, type Lut, type LutEntry } from './lut.js';
+import { checkLutUse, familyHash, lutIsComplete, partialLutPath, readLut, writeLut, type Calibration, type DriftReference, type Lut, type LutEntry } from './lut.js';
 import { checkWritable, replaceFile } from '../util/fs.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { deviceModelBytes } from './precision.js';
@@ -143,6 +143,8 @@ export interface ProfileOptions {
   allowOtherDevice?: boolean;
   /** Where the timings are made (default: localTimer, in this process). */
   timer?: BlockTimer;
+  /** Time a reference block in every group and bring the groups to one speed (default true; see DriftReference). */
+  driftReference?: boolean;
   onProgress?: (p: { done: number; total: number; etaSeconds: number; phase: string }) => void;
 }
 
@@ -194,6 +196,52 @@ export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n
   return [...picked].sort((a, b) => a - b).map((i) => all[i].c);
 }
 
+/**
+ * The block timed in every group to follow the machine's speed: of the blocks (never the
+ * overhead probe) ordered by their inputs' element count, the one at three quarters, a block
+ * large enough to time steadily and small enough to add little to each group.
+ */
+export function driftReferenceItem(items: readonly ProfileItem[]): ProfileItem | undefined {
+  const size = (i: ProfileItem) => i.inputs.reduce((s, x) => s + x.dims.reduce((a, b) => a * b, 1), 0);
+  const blocks = items.filter((i) => i.kind !== 'overhead').sort((a, b) => size(a) - size(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return blocks.length ? blocks[Math.round(0.75 * (blocks.length - 1))] : undefined;
+}
+
+/**
+ * A group's speed factor from the reference's samples in it: their median over the anchor (the
+ * first group's median, which sets the anchor), recorded in `drift.factors`.
+ */
+export function groupFactor(drift: DriftReference, referenceSamples: readonly number[]): number {
+  const m = summarize(referenceSamples).median;
+  if (!(m > 0)) return 1;
+  if (!(drift.anchorMs > 0)) drift.anchorMs = m;
+  const f = m / drift.anchorMs;
+  drift.factors.push(Math.round(f * 10000) / 10000);
+  return f;
+}
+
+/**
+ * Once every block is timed: moves the entries from the first group's speed to the median
+ * group's (every sample times the median factor), so a block's median is what it takes at the
+ * machine's typical speed during the profile, whatever moment the first group fell on.
+ */
+export function centreDrift(lut: Lut): void {
+  const d = lut.drift!;
+  const k = summarize(d.factors).median;
+  if (k > 0 && k !== 1) {
+    const r3 = (v: number) => Math.round(v * k * 1000) / 1000;
+    for (const e of Object.values(lut.entries)) {
+      e.median_ms *= k;
+      e.q1_ms *= k;
+      e.q3_ms *= k;
+      if (e.samples_ms) e.samples_ms = e.samples_ms.map(r3);
+    }
+    d.anchorMs *= k;
+    d.factors = d.factors.map((f) => Math.round((f / k) * 10000) / 10000);
+  }
+  d.centred = true;
+}
+
 export async function profile(net: Supernet, device: Device, opts: ProfileOptions): Promise<Lut> {
   checkSpan(opts.calibrationSpan ?? 1); // before minutes of block timing, not at the calibration
   const timer = opts.timer ?? localTimer(net, device);
@@ -219,6 +267,21 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   } else lut = newLut(net, device, items.length, protocol, where);
   checkWritable(work);
   lut.keys = items.length;
+  // a LUT begun without a reference goes on without one: its entries are in no common frame
+  const fresh = Object.keys(lut.entries).length === 0;
+  if (!lut.drift && fresh && opts.driftReference !== false) {
+    const ref = driftReferenceItem(items);
+    if (ref) lut.drift = { reference: ref.key, anchorMs: 0, factors: [] };
+  }
+  const refItem = lut.drift ? items.find((i) => i.key === lut.drift!.reference) : undefined;
+  if (lut.drift && !refItem) throw new SncError(`${from ?? opts.out}: its drift reference block '${lut.drift.reference}' is not a block of ${net.spec.name}; profile it again with --force`);
+  /** Times a group with the reference (when there is one) and brings its samples to the anchor's speed. */
+  const timeGroup = async (batch: ProfileItem[], m: MeasureOptions): Promise<number[][]> => {
+    if (!refItem) return timer.timeBlocks(batch, m);
+    const ms = await timer.timeBlocks([...batch, refItem], m);
+    const f = groupFactor(lut.drift!, ms[batch.length]);
+    return ms.slice(0, batch.length).map((s) => s.map((v) => v / f));
+  };
 
   const calibN = opts.calibrationSamples ?? 6;
   const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
@@ -229,9 +292,10 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const started = performance.now();
   const baseSeconds = lut.profileSeconds;
   let doneItems = 0;
+  // counted once: the calibration, once made, must not leave the total
+  const total = todoCount + ((lut.calibration && !opts.recalibrate) || calibN === 0 ? 0 : calibN);
   const report = (phase: string) => {
     const elapsed = (performance.now() - started) / 1000;
-    const total = todoCount + ((lut.calibration && !opts.recalibrate) || calibN === 0 ? 0 : calibN);
     const eta = doneItems > 0 ? (elapsed / doneItems) * (total - doneItems) : NaN;
     opts.onProgress?.({ done: doneItems, total, etaSeconds: eta, phase });
   };
@@ -244,7 +308,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     rng.shuffle(todo);
     for (let g = 0; g < todo.length; g += group) {
       const batch = todo.slice(g, g + group);
-      const ms = await timer.timeBlocks(batch, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
+      const ms = await timeGroup(batch, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       batch.forEach((item, k) => {
         const samples = [...(lut.entries[item.key]?.samples_ms ?? []), ...ms[k].map((v) => Math.round(v * 1000) / 1000)];
         lut.entries[item.key] = entryOf(item.kind, samples, pass + 1, 0);
@@ -261,7 +325,7 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
   const noisy = items.filter((i) => lut.entries[i.key] && lut.entries[i.key].retries === 0 && lut.entries[i.key].spread > measure.maxSpread);
   for (let g = 0; g < noisy.length; g += group) {
     const batch = noisy.slice(g, g + group);
-    const ms = await timer.timeBlocks(batch, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
+    const ms = await timeGroup(batch, { ...measure, retries: 0, seed: (opts.seed ?? 1) + 7919 + g });
     batch.forEach((item, k) => {
       const old = lut.entries[item.key];
       const m = { ...summarize(ms[k]), samples: ms[k] };
@@ -272,6 +336,8 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     writeLut(work, lut);
     report('re-measuring noisy blocks');
   }
+
+  if (lut.drift && !lut.drift.centred && items.every((i) => passesOf(i.key) >= passes)) centreDrift(lut);
 
   if (opts.recalibrate) lut.calibration = undefined;
   if (!lut.calibration && calibN > 0) {

@@ -13,6 +13,7 @@ import type { Lut } from './lut.js';
 import { DEFAULT_MEASURE, measureInterleaved, type MeasureOptions } from './measure.js';
 import { subnetInputs } from './model-inputs.js';
 import { LatencyPredictor } from './predictor.js';
+import { blockItems } from './profiler.js';
 import { openSession } from './runtime.js';
 import { rmspe, spearman, summarize, withinShare } from './stats.js';
 
@@ -34,6 +35,15 @@ export interface ValidationReport {
   spearman: number;
   /** Set when the errors share one factor (see sharedFactor). */
   sharedFactor?: SharedFactor;
+  /**
+   * The same measurements at the LUT's speed, where the LUT has reference blocks (its drift
+   * reference and its calibration's): those blocks are timed in every group as well, and each
+   * group's samples are divided by the group's factor, the median over the references of their
+   * median there over their LUT median. What the LUT predicts once `snc lut speed` has measured
+   * the machine's speed of the moment: the drift between groups and the offset from the
+   * profile's speed taken out, the noise within a group left in.
+   */
+  atLutSpeed?: { references: string[]; factor: number; groupFactors: number[]; rmspe: number; within10: number; spearman: number };
   /** The default subnet measured in every group of every pass: how much its medians scatter. */
   noiseFloor: { config: string; medians: number[]; rmspe: number; maxDeviation: number };
   measureSeconds: number;
@@ -63,6 +73,17 @@ export function sharedFactor(predicted: readonly number[], measured: readonly nu
   const after = rmspe(scaled, measured);
   if (!(after < 0.2 && after < rmspe(predicted, measured) / 2)) return undefined;
   return { factor, rmspe: after, within10: withinShare(scaled, measured, 0.1) };
+}
+
+/** One subject's samples from one group of the validation. */
+export interface GroupSamples {
+  group: number;
+  samples: readonly number[];
+}
+
+/** Each subject's median once every group's samples are divided by that group's speed factor. */
+export function groupedMedians(subjects: readonly (readonly GroupSamples[])[], factors: readonly number[]): number[] {
+  return subjects.map((gs) => summarize(gs.flatMap((g) => g.samples.map((v) => v / factors[g.group]))).median);
 }
 
 export interface ValidateOptions {
@@ -99,7 +120,12 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
   const runsPerPass = Math.ceil(measure.runs / passes);
   const samples: number[][] = configs.map(() => []);
+  // each config's samples per group, with the group's index: brought to the LUT's speed at the end
+  const grouped: GroupSamples[][] = configs.map(() => []);
   const refMedians: number[] = [];
+  const refKeys = [...new Set([...(lut.drift ? [lut.drift.reference] : []), ...(lut.calibration?.references ?? [])])];
+  const refBlocks = blockItems(net, device, refKeys);
+  const groupFactors: number[] = [];
   const rng = new Rng((opts.seed ?? 1) * 7 + 3);
   const t0 = performance.now();
   const totalGroups = passes * Math.ceil(configs.length / group);
@@ -112,11 +138,16 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
       const sessions = [];
       for (const i of batch) sessions.push(await openSession(device, deviceModelBytes(device, buildSubnet(net, configs[i])), subnetInputs(configs[i])));
       sessions.push(await openSession(device, refBytes, subnetInputs(reference)));
+      for (const b of refBlocks) sessions.push(await openSession(device, b.build(), b.inputs));
       // no re-measuring inside a pass: the passes are the re-measurement
       const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       await Promise.all(sessions.map((s) => s.release()));
-      batch.forEach((i, k) => samples[i].push(...ms[k].samples));
+      batch.forEach((i, k) => {
+        samples[i].push(...ms[k].samples);
+        grouped[i].push({ group: refMedians.length, samples: ms[k].samples });
+      });
       refMedians.push(ms[batch.length].median);
+      if (refBlocks.length) groupFactors.push(summarize(refKeys.map((key, j) => ms[batch.length + 1 + j].median / lut.entries[key].median_ms)).median);
       doneGroups++;
       const elapsed = (performance.now() - t0) / 1000;
       const done = Math.round((doneGroups / totalGroups) * configs.length);
@@ -128,6 +159,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const meas = measured.map((m) => m.median);
   const refCentre = [...refMedians].sort((a, b) => a - b)[Math.floor(refMedians.length / 2)];
   const shared = sharedFactor(predicted, meas, spearman(predicted, meas));
+  const steady = groupedMedians(grouped, groupFactors);
   return {
     device: device.name,
     supernet: net.spec.name,
@@ -143,6 +175,9 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     within10: withinShare(predicted, meas, 0.1),
     spearman: spearman(predicted, meas),
     ...(shared ? { sharedFactor: shared } : {}),
+    ...(refBlocks.length
+      ? { atLutSpeed: { references: refKeys, factor: summarize(groupFactors).median, groupFactors, rmspe: rmspe(predicted, steady), within10: withinShare(predicted, steady, 0.1), spearman: spearman(predicted, steady) } }
+      : {}),
     noiseFloor: {
       config: configKey(reference),
       medians: refMedians,

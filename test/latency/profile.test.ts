@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,10 @@ import { fullPlan } from '../../src/detr/model.js';
 import { enumerateConfigs } from '../../src/detr/spec.js';
 import { loadSupernetDir } from '../../src/detr/supernet.js';
 import { loadDevice } from '../../src/latency/device.js';
-import { checkLutUse, readLut, type Lut } from '../../src/latency/lut.js';
+import { checkLutUse, readLut, type DriftReference, type Lut } from '../../src/latency/lut.js';
 import { LatencyPredictor } from '../../src/latency/predictor.js';
-import { atLutSpeed, calibrate, calibrationConfigs, calibrationReferences, distinctBlocks, profile } from '../../src/latency/profiler.js';
+import { atLutSpeed, calibrate, calibrationConfigs, calibrationReferences, centreDrift, distinctBlocks, driftReferenceItem, groupFactor, profile, type BlockTimer } from '../../src/latency/profiler.js';
+import { hostInfo } from '../../src/latency/host.js';
 import { measureInterleaved } from '../../src/latency/measure.js';
 import { configKey, type SubnetConfig } from '../../src/detr/spec.js';
 
@@ -75,7 +76,13 @@ test('an interrupted snc profile (killed mid-run) resumes and finishes with a va
   const lut = readLut(out);
   t.true(lut.complete);
   t.is(Object.keys(lut.entries).length, lut.keys);
-  for (const [k, e] of Object.entries(partial.entries)) t.deepEqual(lut.entries[k], e, `kept ${k}`);
+  // kept, then moved with every other entry to the median group's speed: one factor for all
+  const moved = Object.entries(partial.entries).map(([k, e]) => lut.entries[k].median_ms / e.median_ms);
+  for (const [k, e] of Object.entries(partial.entries)) {
+    t.like(lut.entries[k], { kind: e.kind, runs: e.runs, retries: e.retries, passes: e.passes }, `kept ${k}`);
+    t.true(Math.abs(lut.entries[k].median_ms / e.median_ms - moved[0]) < 1e-9 && Math.abs(lut.entries[k].spread - e.spread) < 1e-9, `kept ${k}, moved like the others`);
+  }
+  t.true(lut.drift!.centred);
   t.truthy(lut.calibration);
   const p = new LatencyPredictor(lut, net.spec.architecture);
   for (const c of enumerateConfigs(net.spec.knobs)) t.true(p.predict(c) > 0);
@@ -240,4 +247,63 @@ test('calibration: rounds are brought to the LUT speed by reference blocks timed
   t.true(Math.abs(cal.a - 1.1) < 1e-6 && Math.abs(cal.b) < 1e-6);
   // the helper on its own: no references, no change
   t.deepEqual(atLutSpeed([[2, 4]], [], []), { samples: [[2, 4]], factor: 1 });
+});
+
+/** A timer whose machine runs each group of blocks at the next of `speeds` (cycling): every block takes 1 + its index ms at speed 1. */
+function driftingTimer(speeds: number[]) {
+  const index = new Map(distinctBlocks(net).map((it, i) => [it.key, i]));
+  const groups: string[][] = [];
+  const timer: BlockTimer = {
+    identity: async () => ({ host: hostInfo(), runtime: { runtime: 'onnxruntime-node', version: 'test' }, machine: 'test' }),
+    async timeBlocks(items) {
+      const speed = speeds[groups.length % speeds.length];
+      groups.push(items.map((i) => i.key));
+      return items.map((i) => [0.98, 1, 1.02].map((k) => (1 + index.get(i.key)!) * speed * k));
+    },
+    timeConfigs: async () => [],
+  };
+  return { timer, groups, index };
+}
+
+test('a drift reference timed in every group brings the groups to one speed: the entries keep the blocks\' ratios', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'snc-drift-'));
+  const speeds = [1.3, 1, 0.8, 1.1, 1];
+  const items = distinctBlocks(net);
+  const ref = driftReferenceItem(items)!;
+  t.not(ref.kind, 'overhead');
+  const { timer, groups, index } = driftingTimer(speeds);
+  const opts = { measure: { runs: 3, warmup: 0, maxSpread: 1e9 }, group: 4, passes: 1, calibrationSamples: 0, timer };
+  const lut = await profile(net, loadDevice('ort-cpu-1t'), { ...opts, out: join(dir, 'with.json') });
+  t.true(groups.every((g) => g.at(-1) === ref.key), 'the reference closes every group');
+  t.is(lut.drift!.reference, ref.key);
+  t.true(lut.drift!.centred);
+  const ng = Math.ceil(items.length / 4);
+  const expected = Array.from({ length: ng }, (_, g) => speeds[g % speeds.length]);
+  const median = [...expected].sort((a, b) => a - b)[Math.floor(ng / 2)];
+  t.is(lut.drift!.factors.length, ng);
+  lut.drift!.factors.forEach((f, g) => t.true(Math.abs(f - expected[g] / median) < 1e-3, `group ${g}: ${f}`));
+  // every entry at the median group's speed: its true time times that speed
+  for (const [k, e] of Object.entries(lut.entries)) t.true(Math.abs(e.median_ms / ((1 + index.get(k)!) * median) - 1) < 1e-3, `${k}: ${e.median_ms}`);
+
+  const off = driftingTimer(speeds);
+  const raw = await profile(net, loadDevice('ort-cpu-1t'), { ...opts, timer: off.timer, out: join(dir, 'without.json'), driftReference: false });
+  t.is(raw.drift, undefined);
+  t.is(off.groups.flat().length, items.length, 'no reference without it');
+  const ratios = Object.entries(raw.entries).map(([k, e]) => e.median_ms / (1 + off.index.get(k)!));
+  t.true(Math.max(...ratios) / Math.min(...ratios) > 1.5, 'without it the entries keep the groups\' speeds');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('groupFactor anchors on the first group and centreDrift moves the entries to the median group\'s speed', (t) => {
+  const d: DriftReference = { reference: 'r', anchorMs: 0, factors: [] };
+  t.is(groupFactor(d, [10, 11, 9]), 1);
+  t.is(d.anchorMs, 10);
+  t.is(groupFactor(d, [20, 20, 20]), 2);
+  t.is(groupFactor(d, [15]), 1.5);
+  const lut = { drift: d, entries: { a: { kind: 'x', median_ms: 4, q1_ms: 3, q3_ms: 5, spread: 0.5, runs: 2, retries: 0, samples_ms: [3, 5] } } } as unknown as Lut;
+  centreDrift(lut);
+  t.like(lut.entries.a, { median_ms: 6, q1_ms: 4.5, q3_ms: 7.5, spread: 0.5, samples_ms: [4.5, 7.5] });
+  t.is(d.anchorMs, 15);
+  t.deepEqual(d.factors, [0.6667, 1.3333, 1]);
+  t.true(d.centred);
 });
