@@ -4,6 +4,7 @@ import { loadSupernet } from '../detr/supernet.js';
 import { loadDevice } from '../latency/device.js';
 import { partialLutPath } from '../latency/lut.js';
 import { profile } from '../latency/profiler.js';
+import { quantile } from '../latency/stats.js';
 import { intOption, parseCommand, progress, progressDone, requireString } from './args.js';
 import { parseQueueUrl } from '../util/queue-url.js';
 
@@ -34,7 +35,7 @@ const USAGE =
 /** The 5th and 95th percentile of the groups' speed factors. */
 function speedRange(factors: number[]): [number, number] {
   const s = [...factors].sort((a, b) => a - b);
-  return s.length ? [s[Math.floor(0.05 * (s.length - 1))], s[Math.ceil(0.95 * (s.length - 1))]] : [1, 1];
+  return s.length ? [quantile(s, 0.05), quantile(s, 0.95)] : [1, 1];
 }
 
 export async function run(argv: string[]): Promise<number> {

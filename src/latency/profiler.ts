@@ -16,6 +16,7 @@ import { configKey, enumerateConfigs, type SubnetConfig } from '../detr/spec.js'
 import type { Supernet } from '../detr/supernet.js';
 import { Rng } from '../detr/weights.js';
 import { keyOf } from '../detr/keys.js';
+import { numel } from '../onnx/tensor.js';
 import { encodeModel } from '../onnx/writer.js';
 import type { Device } from './device.js';
 import { hostInfo, type HostInfo } from './host.js';
@@ -202,7 +203,7 @@ export function calibrationConfigs(net: Supernet, predictor: LatencyPredictor, n
  * large enough to time steadily and small enough to add little to each group.
  */
 export function driftReferenceItem(items: readonly ProfileItem[]): ProfileItem | undefined {
-  const size = (i: ProfileItem) => i.inputs.reduce((s, x) => s + x.dims.reduce((a, b) => a * b, 1), 0);
+  const size = (i: ProfileItem) => i.inputs.reduce((s, x) => s + numel(x.dims), 0);
   const blocks = items.filter((i) => i.kind !== 'overhead').sort((a, b) => size(a) - size(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return blocks.length ? blocks[Math.round(0.75 * (blocks.length - 1))] : undefined;
 }
@@ -337,7 +338,8 @@ export async function profile(net: Supernet, device: Device, opts: ProfileOption
     report('re-measuring noisy blocks');
   }
 
-  if (lut.drift && !lut.drift.centred && items.every((i) => passesOf(i.key) >= passes)) centreDrift(lut);
+  // every block has all its passes here (the loops above ran them all)
+  if (lut.drift && !lut.drift.centred) centreDrift(lut);
 
   if (opts.recalibrate) lut.calibration = undefined;
   if (!lut.calibration && calibN > 0) {

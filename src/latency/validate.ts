@@ -86,6 +86,11 @@ export function groupedMedians(subjects: readonly (readonly GroupSamples[])[], f
   return subjects.map((gs) => summarize(gs.flatMap((g) => g.samples.map((v) => v / factors[g.group]))).median);
 }
 
+/** The validation's figures once every group is brought to the LUT's speed. */
+function atSpeed(predicted: number[], steady: number[], references: string[], groupFactors: number[]): NonNullable<ValidationReport['atLutSpeed']> {
+  return { references, factor: summarize(groupFactors).median, groupFactors, rmspe: rmspe(predicted, steady), within10: withinShare(predicted, steady, 0.1), spearman: spearman(predicted, steady) };
+}
+
 export interface ValidateOptions {
   samples: number;
   seed?: number;
@@ -119,8 +124,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
   const group = Math.max(1, opts.group ?? 8);
   const passes = Math.max(1, Math.min(opts.passes ?? 3, measure.runs));
   const runsPerPass = Math.ceil(measure.runs / passes);
-  const samples: number[][] = configs.map(() => []);
-  // each config's samples per group, with the group's index: brought to the LUT's speed at the end
+  // each config's samples per group, with the group's index (at the LUT's speed: divided by the group's factor)
   const grouped: GroupSamples[][] = configs.map(() => []);
   const refMedians: number[] = [];
   const refKeys = [...new Set([...(lut.drift ? [lut.drift.reference] : []), ...(lut.calibration?.references ?? [])])];
@@ -142,10 +146,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
       // no re-measuring inside a pass: the passes are the re-measurement
       const ms = await measureInterleaved(sessions, { ...measure, runs: runsPerPass, retries: 0, seed: (opts.seed ?? 1) + 1000 * pass + g });
       await Promise.all(sessions.map((s) => s.release()));
-      batch.forEach((i, k) => {
-        samples[i].push(...ms[k].samples);
-        grouped[i].push({ group: refMedians.length, samples: ms[k].samples });
-      });
+      batch.forEach((i, k) => grouped[i].push({ group: refMedians.length, samples: ms[k].samples }));
       refMedians.push(ms[batch.length].median);
       if (refBlocks.length) groupFactors.push(summarize(refKeys.map((key, j) => ms[batch.length + 1 + j].median / lut.entries[key].median_ms)).median);
       doneGroups++;
@@ -154,12 +155,11 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
       opts.onProgress?.(done, configs.length, (elapsed / doneGroups) * (totalGroups - doneGroups));
     }
   }
-  const measured = samples.map((s) => summarize(s));
+  const measured = grouped.map((gs) => summarize(gs.flatMap((g) => g.samples)));
   const predicted = configs.map((c) => predictor.predict(c));
   const meas = measured.map((m) => m.median);
   const refCentre = [...refMedians].sort((a, b) => a - b)[Math.floor(refMedians.length / 2)];
   const shared = sharedFactor(predicted, meas, spearman(predicted, meas));
-  const steady = groupedMedians(grouped, groupFactors);
   return {
     device: device.name,
     supernet: net.spec.name,
@@ -175,9 +175,7 @@ export async function validateLut(net: Supernet, device: Device, lut: Lut, opts:
     within10: withinShare(predicted, meas, 0.1),
     spearman: spearman(predicted, meas),
     ...(shared ? { sharedFactor: shared } : {}),
-    ...(refBlocks.length
-      ? { atLutSpeed: { references: refKeys, factor: summarize(groupFactors).median, groupFactors, rmspe: rmspe(predicted, steady), within10: withinShare(predicted, steady, 0.1), spearman: spearman(predicted, steady) } }
-      : {}),
+    ...(refBlocks.length ? { atLutSpeed: atSpeed(predicted, groupedMedians(grouped, groupFactors), refKeys, groupFactors) } : {}),
     noiseFloor: {
       config: configKey(reference),
       medians: refMedians,
