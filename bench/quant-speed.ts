@@ -10,10 +10,13 @@
  *   npm run build
  *   node dist/bench/quant-speed.js [--supernet nano] [--config C] [--calib DIR] [--images 16]
  *        [--devices ort-cpu-2t,ort-wasm-1t] [--runs 30] [--min-seconds 5] [--profile-runs 10]
- *        [--matmul 576x384x1536|none] [--out F.json]
+ *        [--matmul 576x384x1536|none] [--mlp 576x384x1536|none] [--out F.json]
  *
  * It starts with one MatMul (--matmul M x K x N) in fp32, u8s8 and s8s8 QDQ: which integer
- * format each runtime runs faster (the choice formatFor makes per device).
+ * format each runtime runs faster (the choice formatFor makes per device). Then one MLP
+ * (--mlp M x K x N: fc1 K -> N, GELU, fc2 N -> K) in fp32 and in the device's int8 format twice:
+ * with fc1's output quantized (DQ -> MatMul + Add -> Q: a QGemm, but the GELU no longer fuses)
+ * and as snc writes it (fc1's output float: MatMulIntegerToFloat, then one Gelu; Target.floatBias).
  *
  * Without --calib, calibration images are synthesised (snc data synth) into a temporary folder:
  * nano's weights are random, so only the speed means anything here.
@@ -32,10 +35,11 @@ import { DEFAULT_MEASURE, measureInterleaved } from '../src/latency/measure.js';
 import { subnetInputs } from '../src/latency/model-inputs.js';
 import { openSession } from '../src/latency/runtime.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
+import * as op from '../src/onnx/ops.js';
 import type { Model } from '../src/onnx/graph.js';
 import { f32 } from '../src/onnx/tensor.js';
 import { encodeModel } from '../src/onnx/writer.js';
-import { selectTargets } from '../src/quant/select.js';
+import { calibrationValues, selectTargets } from '../src/quant/select.js';
 import { calibrationSet } from '../src/quant/calibrate.js';
 import { formatFor, rewriteQdq, type QdqFormat } from '../src/quant/qdq.js';
 import { quantizeModel } from '../src/quant/quantize.js';
@@ -52,6 +56,7 @@ const { values } = parseArgs({
     'min-seconds': { type: 'string', default: '5' },
     'profile-runs': { type: 'string', default: '10' },
     matmul: { type: 'string', default: '576x384x1536' },
+    mlp: { type: 'string', default: '576x384x1536' },
     out: { type: 'string' },
   },
 });
@@ -92,7 +97,51 @@ MatMul ${M}x${K}x${N} on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.to
   }
   return out;
 }
+/** One MLP, fp32 and int8 with fc1's output quantized or float (see the header), interleaved per device. */
+async function mlpOutputs(dims: number[]): Promise<Record<string, unknown>[]> {
+  const [M, K, N] = dims;
+  const g = new GraphBuilder('mlp');
+  const x = g.input('x', 'float32', [1, M, K]);
+  const weight = (name: string, rows: number, cols: number) => {
+    const w = new Float32Array(rows * cols);
+    for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 0.37 + rows) * 0.05;
+    return g.initializer(name, f32([rows, cols], w));
+  };
+  const bias = (name: string, n: number) => g.initializer(name, f32([n], new Float32Array(n).fill(0.01)));
+  const h = op.gelu(g, op.add(g, op.matmul(g, x, weight('fc1.weight', K, N)), bias('fc1.bias', N)));
+  g.output(op.add(g, op.matmul(g, h, weight('fc2.weight', N, K)), bias('fc2.bias', K)), 'y');
+  const m: Model = { graph: g.build(), opset: 17, metadata: {} };
+  const out = [];
+  for (const dname of values.devices!.split(',')) {
+    const device = loadDevice(dname);
+    const format = formatFor(device.runtime).format;
+    const variants: Record<string, Uint8Array> = { fp32: encodeModel(m) };
+    for (const fc1Out of ['quantized', 'float']) {
+      const sel = selectTargets(m.graph);
+      if (fc1Out === 'quantized')
+        for (const t of sel.targets)
+          if (t.floatBias) Object.assign(t, { quantizeOutput: true, outputNode: t.floatBias, floatBias: undefined });
+      const ranges = new Map(calibrationValues(sel).map((v) => [v, { lo: -2, hi: 2 }]));
+      variants[`${format} fc1 out ${fc1Out}`] = encodeModel({ ...m, graph: rewriteQdq(m.graph, sel, { format, perChannel: true, weightClipping: 'max', ranges }).graph });
+    }
+    const sessions = [];
+    for (const v of Object.values(variants)) sessions.push(await openSession(device, v, [{ name: 'x', dims: [1, M, K], dtype: 'float32' }]));
+    let ms;
+    try {
+      ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), minSeconds: Number(values['min-seconds']) / 2 });
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
+    }
+    const names = Object.keys(variants);
+    process.stdout.write(`
+MLP ${K}->${N}->${K} (${M} tokens, GELU) on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.toFixed(2)} ms (IQR/median ${(100 * ms[i].spread).toFixed(0)} %, ${(ms[0].median / ms[i].median).toFixed(2)}x)`).join('; ')}
+`);
+    out.push({ device: dname, models: names.map((n, i) => ({ model: n, median: ms[i].median, spread: ms[i].spread, speedup: ms[0].median / ms[i].median })) });
+  }
+  return out;
+}
 const matmul = values.matmul === 'none' ? [] : await matmulFormats(values.matmul!.split('x').map(Number));
+const mlp = values.mlp === 'none' ? [] : await mlpOutputs(values.mlp!.split('x').map(Number));
 
 const net = loadSupernet(values.supernet!);
 const config = validateConfig(net.spec.knobs, values.config ? parseConfig(values.config, net.spec.default) : net.spec.default);
@@ -164,4 +213,4 @@ for (const dname of values.devices!.split(',')) {
   process.stdout.write(`float ops: ${floatMs.toFixed(2)} ms (${((100 * floatMs) / total).toFixed(1)} %) of the int8 model; fp32 model's profile total ${Object.values(profiles.fp32).reduce((s, v) => s + v, 0).toFixed(2)} ms\n`);
   results.push({ device: dname, chosenFormat: chosen, models: names.map((n, i) => ({ model: n, bytes: models[n].length, median: ms[i].median, q1: ms[i].q1, q3: ms[i].q3, spread: ms[i].spread, speedup: fp / ms[i].median, loadMs: loadMs[n] })), profiles });
 }
-if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, config: configKey(config), matmul, results }, null, 2) + '\n');
+if (values.out) writeFileAtomic(values.out, JSON.stringify({ supernet: net.spec.name, config: configKey(config), matmul, mlp, results }, null, 2) + '\n');

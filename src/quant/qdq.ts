@@ -28,12 +28,15 @@ export function checkFormat(f: string): QdqFormat {
 }
 
 /**
- * The format a runtime runs faster (see docs/quant.md for the measurement): onnxruntime-web's
- * WebAssembly kernels are fastest with s8s8; onnxruntime-node on x86 gets u8s8 with reduced-range
- * weights (VPMADDUBSW without VNNI).
+ * The format a runtime runs faster, end to end (docs/quant.md, `bench/quant-speed.ts`):
+ * u8s8 with reduced-range weights on both. onnxruntime-node on x86: VPMADDUBSW without VNNI
+ * saturates int16 with 8-bit weights. onnxruntime-web (WebAssembly): s8s8 won the one-MatMul
+ * measurement on the AMD EPYC host (23 against 32 ms), but nano's whole int8 model ran faster
+ * in u8s8 in each of three interleaved runs on two hosts (by 3, 2 and 6 %).
  */
 export function formatFor(runtime: string): { format: QdqFormat; why: string } {
-  if (runtime === 'onnxruntime-web') return { format: 's8s8', why: 'onnxruntime-web (WebAssembly): s8s8 MatMulIntegerToFloat is its fastest integer kernel' };
+  if (runtime === 'onnxruntime-web')
+    return { format: 'u8s8', why: 'onnxruntime-web (WebAssembly): u8s8 ran nano end to end faster than s8s8 in three interleaved runs on two hosts' };
   return { format: 'u8s8', why: 'onnxruntime-node on x86 without VNNI: u8s8 with 7-bit (reduced-range) weights avoids int16 saturation' };
 }
 
@@ -127,6 +130,22 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
     }
   };
 
+  // A float-output target's bias as a [1, N] row (the same sum at any rank >= 2): onnxruntime's
+  // MatMul + Add -> Gemm fusion takes only a 1-D bias when the MatMul's input has more than two
+  // dimensions, so the DQ -> MatMul fuses to MatMulIntegerToFloat instead of a float Gemm.
+  const rowBias = new Map<Node, { index: number; name: string }>();
+  if (!shadow) {
+    for (const t of sel.targets) {
+      const a = t.floatBias;
+      if (!a) continue;
+      const index = a.inputs.findIndex((i) => i !== t.node.outputs[0]);
+      const b = graph.initializers.get(a.inputs[index])!;
+      const name = `${a.inputs[index]}@row`;
+      inits.set(name, { ...b, dims: [1, b.dims[0]] });
+      rowBias.set(a, { index, name });
+    }
+  }
+
   for (const n0 of graph.nodes) {
     const t = byNode.get(n0);
     if (shadow) nodes.push(n0);
@@ -146,6 +165,8 @@ export function rewriteQdq(graph: Graph, sel: Selection, opts: QdqOptions, shado
     const n: Node = { ...n0, inputs: n0.inputs.map((i) => renamed.get(i) ?? i), outputs: n0.outputs.map((o) => (shadow ? shadowName(o) : o)), attributes: { ...n0.attributes } };
     if (shadow) n.name = shadowName(n0.name);
     if (!t) {
+      const row = rowBias.get(n0);
+      if (row) n.inputs[row.index] = row.name;
       if (!shadow) nodes.push(n);
       continue;
     }

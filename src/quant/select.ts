@@ -37,6 +37,16 @@ export interface Target {
   quantizeOutput: boolean;
   /** The node whose output is quantized: the target itself, or its bias Add. */
   outputNode?: Node;
+  /**
+   * The bias Add of a MatMul whose sum several nodes read: its output stays float, and the
+   * MatMul runs as onnxruntime's MatMulIntegerToFloat with the bias added after it. A Q after
+   * the Add would fuse DQ -> MatMul + Add -> Q into a QGemm, but onnxruntime's optimizer gives
+   * every reader of the DQ after it its own copy, so the float ops those readers start no longer
+   * read one value: a GELU's Div and Mul then run as five ops (Div, Erf, Add, Mul, Mul) instead
+   * of onnxruntime's fused Gelu. One MLP (576x384x1536, fc1, GELU, fc2): 9.7 -> 6.8 ms on
+   * ort-cpu-1t, 43.5 -> 39.2 ms on ort-wasm-1t (docs/quant.md).
+   */
+  floatBias?: Node;
 }
 
 export interface Selection {
@@ -119,8 +129,9 @@ export function selectTargets(graph: Graph, opts: { exclude?: readonly string[];
       continue;
     }
     const add = n.opType === 'MatMul' && hasWeight ? biasAdd(graph, n, consumers) : undefined;
-    const outputNode = n.opType === 'Conv' ? n : add && !outputs.has(add.outputs[0]) ? add : undefined;
-    targets.push({ node: n, layer, weightInput: hasWeight ? wi : undefined, activationInputs: actIdx, quantizeOutput: outputNode !== undefined, outputNode });
+    const floatBias = add && (consumers.get(add.outputs[0]) ?? []).length > 1 ? add : undefined;
+    const outputNode = n.opType === 'Conv' ? n : add && !floatBias && !outputs.has(add.outputs[0]) ? add : undefined;
+    targets.push({ node: n, layer, weightInput: hasWeight ? wi : undefined, activationInputs: actIdx, quantizeOutput: outputNode !== undefined, outputNode, ...(floatBias ? { floatBias } : {}) });
   }
   return { targets, float };
 }

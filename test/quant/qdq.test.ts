@@ -17,6 +17,7 @@ import { calibrationSet } from '../../src/quant/calibrate.js';
 import { readModelInfo } from '../../src/quant/model-info.js';
 import { nupesNames } from '../../src/quant/nupes-graph.js';
 import { quantizeModel } from '../../src/quant/quantize.js';
+import { formatFor } from '../../src/quant/qdq.js';
 import { selectTargets } from '../../src/quant/select.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snc-qdq-'));
@@ -35,6 +36,12 @@ test('selection: heads, reference points and offset projections stay float; excl
   const layers = sel.targets.map((x) => x.layer);
   for (const l of ['backbone.patch_embed', 'backbone.blocks.0.mlp.fc1', 'decoder.layers.0.cross_attn.value_proj', 'projector.linear']) t.true(layers.includes(l), `${l} quantized`);
   t.false(sel.targets.some((x) => ['LayerNormalization', 'Softmax', 'GridSample'].includes(x.node.opType)));
+  // a GELU's input (fc1 + bias, read by its Div and its Mul) stays float; fc2's output is quantized
+  const fc1 = sel.targets.find((x) => x.layer === 'backbone.blocks.0.mlp.fc1')!;
+  t.is(fc1.floatBias?.opType, 'Add');
+  t.false(fc1.quantizeOutput);
+  t.deepEqual(sel.targets.filter((x) => x.floatBias).map((x) => x.layer), sel.targets.filter((x) => x.layer.endsWith('.mlp.fc1')).map((x) => x.layer));
+  t.true(sel.targets.find((x) => x.layer === 'backbone.blocks.0.mlp.fc2')!.quantizeOutput);
   t.false(selectTargets(model.graph, { exclude: ['Conv'] }).targets.some((x) => x.node.opType === 'Conv'));
   const ex = selectTargets(model.graph, { exclude: ['backbone.blocks.0.mlp.fc1', 'backbone.blocks.1.*'] });
   t.false(ex.targets.some((x) => x.layer === 'backbone.blocks.0.mlp.fc1' || x.layer.startsWith('backbone.blocks.1.')));
@@ -73,10 +80,15 @@ for (const format of ['u8s8', 's8s8'] as const) {
     t.true(convs >= 1);
     t.is(ops.get('QLinearConv'), convs);
     t.true((ops.get('QGemm') ?? 0) + (ops.get('MatMulIntegerToFloat') ?? 0) + (ops.get('QLinearMatMul') ?? 0) >= r.layers.length - convs, JSON.stringify([...ops]));
+    // every GELU fused into onnxruntime's Gelu (its input is float; see Target.floatBias)
+    const mlps = model.graph.nodes.filter((n) => n.opType === 'Erf').length;
+    t.true(mlps >= 1);
+    t.is(ops.get('Gelu'), mlps, JSON.stringify([...ops]));
+    t.false(ops.has('Erf'));
     for (const l of r.layers) t.true(l.outputSqnrDb! > 15, `${l.layer} ${l.outputSqnrDb}`);
     for (const l of r.layers.filter((x) => x.weightSqnrDb !== undefined)) t.true(l.weightSqnrDb! > 25, `${l.layer} weight ${l.weightSqnrDb}`);
     t.true(Number.isFinite(r.outputs.logits));
-    if (format === 's8s8') {
+    if (format === formatFor('onnxruntime-web').format) {
       // onnxruntime-web (WebAssembly) fuses the same way: its profiler names the integer kernels
       const p = await profileModel(loadDevice('ort-wasm-1t'), bytes, subnetInputs(config), { warmup: 0, runs: 1 });
       const kernels = new Set(p.kernels.map((k) => k.op));
