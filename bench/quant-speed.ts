@@ -61,6 +61,24 @@ const { values } = parseArgs({
   },
 });
 /**
+ * Small models on one input x [1, M, K], interleaved on one device: one line of medians and
+ * speed-ups against the first, and the figures for the JSON.
+ */
+async function timeVariants(label: string, dname: string, variants: Record<string, Uint8Array>, x: number[]): Promise<Record<string, unknown>> {
+  const device = loadDevice(dname);
+  const sessions = [];
+  for (const v of Object.values(variants)) sessions.push(await openSession(device, v, [{ name: 'x', dims: x, dtype: 'float32' }]));
+  let ms;
+  try {
+    ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), minSeconds: Number(values['min-seconds']) / 2 });
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+  const names = Object.keys(variants);
+  process.stdout.write(`\n${label} on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.toFixed(2)} ms (IQR/median ${(100 * ms[i].spread).toFixed(0)} %, ${(ms[0].median / ms[i].median).toFixed(2)}x)`).join('; ')}\n`);
+  return { device: dname, models: names.map((n, i) => ({ model: n, median: ms[i].median, spread: ms[i].spread, speedup: ms[0].median / ms[i].median })) };
+}
+/**
  * One MatMul [1, M, K] x [K, N] (default 576 x 384 x 1536, a nano fc1) in fp32 and in QDQ form in
  * both formats, interleaved per device: which integer format each runtime runs faster.
  */
@@ -79,22 +97,7 @@ async function matmulFormats(dims: number[]): Promise<Record<string, unknown>[]>
     variants[format] = encodeModel({ ...m, graph: r.graph });
   }
   const out = [];
-  for (const dname of values.devices!.split(',')) {
-    const device = loadDevice(dname);
-    const sessions = [];
-    for (const v of Object.values(variants)) sessions.push(await openSession(device, v, [{ name: 'x', dims: [1, M, K], dtype: 'float32' }]));
-    let ms;
-    try {
-      ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), minSeconds: Number(values['min-seconds']) / 2 });
-    } finally {
-      await Promise.all(sessions.map((s) => s.release()));
-    }
-    const names = Object.keys(variants);
-    process.stdout.write(`
-MatMul ${M}x${K}x${N} on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.toFixed(2)} ms (IQR/median ${(100 * ms[i].spread).toFixed(0)} %, ${(ms[0].median / ms[i].median).toFixed(2)}x)`).join('; ')}
-`);
-    out.push({ device: dname, models: names.map((n, i) => ({ model: n, median: ms[i].median, spread: ms[i].spread, speedup: ms[0].median / ms[i].median })) });
-  }
+  for (const dname of values.devices!.split(',')) out.push(await timeVariants(`MatMul ${M}x${K}x${N}`, dname, variants, [1, M, K]));
   return out;
 }
 /** One MLP, fp32 and int8 with fc1's output quantized or float (see the header), interleaved per device. */
@@ -124,19 +127,7 @@ async function mlpOutputs(dims: number[]): Promise<Record<string, unknown>[]> {
       const ranges = new Map(calibrationValues(sel).map((v) => [v, { lo: -2, hi: 2 }]));
       variants[`${format} fc1 out ${fc1Out}`] = encodeModel({ ...m, graph: rewriteQdq(m.graph, sel, { format, perChannel: true, weightClipping: 'max', ranges }).graph });
     }
-    const sessions = [];
-    for (const v of Object.values(variants)) sessions.push(await openSession(device, v, [{ name: 'x', dims: [1, M, K], dtype: 'float32' }]));
-    let ms;
-    try {
-      ms = await measureInterleaved(sessions, { ...DEFAULT_MEASURE, runs: Number(values.runs), minSeconds: Number(values['min-seconds']) / 2 });
-    } finally {
-      await Promise.all(sessions.map((s) => s.release()));
-    }
-    const names = Object.keys(variants);
-    process.stdout.write(`
-MLP ${K}->${N}->${K} (${M} tokens, GELU) on ${dname}: ${names.map((n, i) => `${n} ${ms[i].median.toFixed(2)} ms (IQR/median ${(100 * ms[i].spread).toFixed(0)} %, ${(ms[0].median / ms[i].median).toFixed(2)}x)`).join('; ')}
-`);
-    out.push({ device: dname, models: names.map((n, i) => ({ model: n, median: ms[i].median, spread: ms[i].spread, speedup: ms[0].median / ms[i].median })) });
+    out.push(await timeVariants(`MLP ${K}->${N}->${K} (${M} tokens, GELU)`, dname, variants, [1, M, K]));
   }
   return out;
 }
