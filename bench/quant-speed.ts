@@ -60,6 +60,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
+/** Deterministic weights of a plausible size for the timing models: 0.05 sin(0.37 i + phase). */
+function sineWeights(rows: number, cols: number, phase = 0): Float32Array {
+  return Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37 + phase) * 0.05);
+}
 /**
  * Small models on one input x [1, M, K], interleaved on one device: one line of medians and
  * speed-ups against the first, and the figures for the JSON.
@@ -86,9 +90,7 @@ async function matmulFormats(dims: number[]): Promise<Record<string, unknown>[]>
   const [M, K, N] = dims;
   const g = new GraphBuilder('matmul');
   const x = g.input('x', 'float32', [1, M, K]);
-  const w = new Float32Array(K * N);
-  for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 0.37) * 0.05;
-  g.output(g.op('MatMul', [x, g.initializer('fc.weight', f32([K, N], w))], [1, M, N]), 'y');
+  g.output(g.op('MatMul', [x, g.initializer('fc.weight', f32([K, N], sineWeights(K, N)))], [1, M, N]), 'y');
   const m: Model = { graph: g.build(), opset: 17, metadata: {} };
   const variants: Record<string, Uint8Array> = { fp32: encodeModel(m) };
   for (const format of ['u8s8', 's8s8'] as QdqFormat[]) {
@@ -105,11 +107,7 @@ async function mlpOutputs(dims: number[]): Promise<Record<string, unknown>[]> {
   const [M, K, N] = dims;
   const g = new GraphBuilder('mlp');
   const x = g.input('x', 'float32', [1, M, K]);
-  const weight = (name: string, rows: number, cols: number) => {
-    const w = new Float32Array(rows * cols);
-    for (let i = 0; i < w.length; i++) w[i] = Math.sin(i * 0.37 + rows) * 0.05;
-    return g.initializer(name, f32([rows, cols], w));
-  };
+  const weight = (name: string, rows: number, cols: number) => g.initializer(name, f32([rows, cols], sineWeights(rows, cols, rows)));
   const bias = (name: string, n: number) => g.initializer(name, f32([n], new Float32Array(n).fill(0.01)));
   const h = op.gelu(g, op.add(g, op.matmul(g, x, weight('fc1.weight', K, N)), bias('fc1.bias', N)));
   g.output(op.add(g, op.matmul(g, h, weight('fc2.weight', N, K)), bias('fc2.bias', K)), 'y');
